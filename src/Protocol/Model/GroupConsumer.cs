@@ -1,0 +1,49 @@
+namespace MoqCluster.Protocol.Model;
+
+/// <summary>A reader of one group with its own cursor; cheap to create, one per subscriber.</summary>
+public sealed class GroupConsumer
+{
+    private readonly GroupProducer _group;
+    private int _next;
+
+    internal GroupConsumer(GroupProducer group) => _group = group;
+
+    /// <summary>The group sequence number.</summary>
+    public ulong Sequence => _group.Sequence;
+
+    /// <summary>The group this consumer reads.</summary>
+    public GroupProducer Group => _group;
+
+    /// <summary>Frames read so far.</summary>
+    public int Position => _next;
+
+    /// <summary>
+    /// Reads the next frame in order; null once the group finished. Throws
+    /// <see cref="Coding.ProtocolException"/> with the abort code when the group was aborted.
+    /// </summary>
+    public async ValueTask<Frame?> ReadFrameAsync(CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            if (_group.TryGetFrame(_next, out var frame, out var ended, out var wait))
+            {
+                _next++;
+                return frame;
+            }
+            if (ended)
+                return null;
+            await wait!.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Returns the next frame if it is already available, without waiting.</summary>
+    public bool TryReadFrame(out Frame frame, out bool ended)
+    {
+        if (_group.TryGetFrame(_next, out frame, out ended, out _))
+        {
+            _next++;
+            return true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,42 @@
+using MoqCluster.Protocol.Coding;
+
+namespace MoqCluster.Protocol.Model;
+
+/// <summary>
+/// A publishing view of an <see cref="Origin"/>: paths are relative to <see cref="Root"/> and must fall under
+/// one of the <see cref="Allowed"/> prefixes (the session's publish grants).
+/// </summary>
+public sealed class OriginProducer
+{
+    internal OriginProducer(Origin origin, MoqPath root, IReadOnlyList<MoqPath> allowed)
+    {
+        Origin = origin;
+        Root = root;
+        Allowed = allowed;
+    }
+
+    /// <summary>The table behind the view.</summary>
+    public Origin Origin { get; }
+
+    /// <summary>The absolute path every relative path is joined to.</summary>
+    public MoqPath Root { get; }
+
+    /// <summary>Prefixes (relative to the root) under which publishing is allowed.</summary>
+    public IReadOnlyList<MoqPath> Allowed { get; }
+
+    /// <summary>True when <paramref name="path"/> (relative) may be published.</summary>
+    public bool IsAllowed(MoqPath path) => Allowed.Any(path.HasPrefix);
+
+    /// <summary>Publishes a broadcast at a relative path; null when the path is not allowed.</summary>
+    public Publication? Publish(MoqPath path, BroadcastConsumer broadcast, IReadOnlyList<ulong>? hops = null)
+        => IsAllowed(path) ? Origin.Publish(Root.Join(path), broadcast, hops) : null;
+
+    /// <summary>Publishes a new broadcast at a relative path and returns its producer.</summary>
+    public BroadcastProducer CreateBroadcast(MoqPath path)
+    {
+        var broadcast = new BroadcastProducer();
+        if (Publish(path, broadcast.Consume()) is null)
+            throw new ProtocolException(MoqErrorCode.Unauthorized, $"publishing '{path}' is not allowed");
+        return broadcast;
+    }
+}

@@ -1,0 +1,117 @@
+namespace MoqCluster.Protocol.Model;
+
+/// <summary>
+/// One subscriber's view of a track: its own cursor, start/end window and latency bound. Dispose it to
+/// unsubscribe; the producer counts live consumers.
+/// </summary>
+public sealed class TrackConsumer : IDisposable
+{
+    private readonly TrackProducer _track;
+    private readonly List<GroupProducer> _held = [];
+    private long _cursor;
+    private int _disposed;
+
+    internal TrackConsumer(TrackProducer track, SubscriptionOptions options, long cursor)
+    {
+        _track = track;
+        Options = options;
+        _cursor = cursor;
+    }
+
+    /// <summary>The track this consumer reads.</summary>
+    public TrackProducer Track => _track;
+
+    /// <summary>The track name.</summary>
+    public string Name => _track.Name;
+
+    /// <summary>The current preferences.</summary>
+    public SubscriptionOptions Options { get; private set; }
+
+    /// <summary>
+    /// The next group in arrival order within this consumer's window; null when the track finished.
+    /// Groups above the end group are held until <see cref="Update"/> raises it; stale groups are skipped.
+    /// </summary>
+    public async ValueTask<GroupConsumer?> NextGroupAsync(CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
+            var group = _track.NextFor(this, ref _cursor, out var ended, out var wait);
+            if (group is not null)
+                return group.Consume();
+            if (ended)
+                return null;
+            await wait!.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Replaces the preferences (SUBSCRIBE_UPDATE); held groups inside the new window are released.</summary>
+    public void Update(SubscriptionOptions options)
+    {
+        Options = options;
+        _track.OptionsUpdated();
+    }
+
+    /// <summary>
+    /// True when <paramref name="group"/> has been superseded for longer than this consumer's effective latency
+    /// bound (the subscriber's, clamped to the publisher's; the publisher's when the subscriber gave none).
+    /// </summary>
+    public bool IsStale(GroupProducer group) => IsStale(group, Environment.TickCount64);
+
+    private bool IsStale(GroupProducer group, long now)
+    {
+        if (group.SupersededAt is not { } at)
+            return false;
+        var bound = _track.Info.MaxLatency;
+        if (Options.MaxLatency > TimeSpan.Zero && Options.MaxLatency < bound)
+            bound = Options.MaxLatency;
+        return now - at > (long)bound.TotalMilliseconds;
+    }
+
+    internal bool Accepts(GroupProducer group, long now, out bool hold)
+    {
+        hold = false;
+        if (Options.StartGroup is { } start && group.Sequence < start)
+            return false;
+        if (IsStale(group, now))
+            return false;
+        if (Options.EndGroup is { } end && group.Sequence > end)
+        {
+            hold = true;
+            return false;
+        }
+        return true;
+    }
+
+    internal void Hold(GroupProducer group)
+    {
+        if (_held.Count >= TrackProducer.MaxCachedGroups)
+            _held.RemoveAt(0);
+        _held.Add(group);
+    }
+
+    internal GroupProducer? TakeReleased()
+    {
+        if (_held.Count == 0)
+            return null;
+        var now = Environment.TickCount64;
+        for (var i = 0; i < _held.Count; i++)
+        {
+            var group = _held[i];
+            if (Options.EndGroup is { } end && group.Sequence > end)
+                continue;
+            _held.RemoveAt(i);
+            if (!IsStale(group, now))
+                return group;
+            i--;
+        }
+        return null;
+    }
+
+    /// <summary>Unsubscribes. Idempotent.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            _track.Unsubscribe(this);
+    }
+}

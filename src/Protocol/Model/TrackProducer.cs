@@ -1,0 +1,278 @@
+using MoqCluster.Protocol.Coding;
+
+namespace MoqCluster.Protocol.Model;
+
+/// <summary>
+/// The writing half of a track: appends groups and keeps a cache — the latest group always, older
+/// groups until they have been superseded for longer than <see cref="TrackInfo.MaxLatency"/> — so a
+/// late joiner starts at the first frame of the current group. Consumers are counted so a relay can
+/// cancel its upstream subscription when the last one leaves.
+/// </summary>
+public sealed class TrackProducer
+{
+    /// <summary>Upper bound on cached groups, whatever their age, so a hostile publisher cannot grow memory without bound.</summary>
+    public const int MaxCachedGroups = 1024;
+
+    private readonly object _lock = new();
+    private readonly Watch _groupsWatch = new();
+    private readonly Watch _optionsWatch = new();
+    private readonly List<GroupProducer> _groups = [];
+    private readonly List<TrackConsumer> _consumers = [];
+    private readonly TaskCompletionSource<TrackInfo> _info = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _unused = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _firstArrival;
+    private GroupProducer? _latest;
+    private bool _closed;
+    private MoqErrorCode? _abortCode;
+
+    /// <summary>Creates a track; pass null <paramref name="info"/> when it will be learned later (a relay asking upstream).</summary>
+    public TrackProducer(string name, TrackInfo? info = null)
+    {
+        Name = name;
+        if (info is not null)
+            _info.TrySetResult(info);
+        _unused.TrySetResult();
+    }
+
+    /// <summary>The track name (not normalised; any string).</summary>
+    public string Name { get; }
+
+    /// <summary>The publisher's properties once known.</summary>
+    public Task<TrackInfo> InfoAsync => _info.Task;
+
+    /// <summary>The publisher's properties, or the defaults while unknown.</summary>
+    public TrackInfo Info => _info.Task.IsCompletedSuccessfully ? _info.Task.Result : TrackInfo.Default;
+
+    /// <summary>Sets the properties of a track created without them. Later calls are ignored.</summary>
+    public void SetInfo(TrackInfo info) => _info.TrySetResult(info);
+
+    /// <summary>True once finished or aborted.</summary>
+    public bool IsClosed
+    {
+        get
+        {
+            lock (_lock)
+                return _closed;
+        }
+    }
+
+    /// <summary>The highest group sequence seen, if any.</summary>
+    public ulong? LatestSequence
+    {
+        get
+        {
+            lock (_lock)
+                return _latest?.Sequence;
+        }
+    }
+
+    /// <summary>Number of live consumers.</summary>
+    public int ConsumerCount
+    {
+        get
+        {
+            lock (_lock)
+                return _consumers.Count;
+        }
+    }
+
+    /// <summary>Completes when the consumer count is zero (immediately if it is zero now).</summary>
+    public Task WhenUnused
+    {
+        get
+        {
+            lock (_lock)
+                return _unused.Task;
+        }
+    }
+
+    /// <summary>The aggregate of every consumer's options (what a relay sends upstream).</summary>
+    public SubscriptionOptions AggregateOptions
+    {
+        get
+        {
+            lock (_lock)
+                return SubscriptionOptions.Aggregate(_consumers.Select(c => c.Options));
+        }
+    }
+
+    /// <summary>A task that completes at the next change of consumers or their options.</summary>
+    public Task OptionsChanged()
+    {
+        lock (_lock)
+            return _optionsWatch.Next();
+    }
+
+    /// <summary>Starts group <paramref name="sequence"/>. Throws on a duplicate cached sequence or a closed track.</summary>
+    public GroupProducer AppendGroup(ulong sequence)
+    {
+        var group = new GroupProducer(sequence);
+        lock (_lock)
+        {
+            if (_closed)
+                throw new InvalidOperationException($"track {Name} is closed");
+            foreach (var cached in _groups)
+                if (cached.Sequence == sequence)
+                    throw new ProtocolException(MoqErrorCode.Duplicate, $"group {sequence} already exists on track {Name}");
+            if (_latest is null || sequence > _latest.Sequence)
+            {
+                foreach (var cached in _groups)
+                    cached.SupersededAt ??= group.ArrivedAt;
+                _latest = group;
+            }
+            else
+            {
+                // A late older group is superseded on arrival.
+                group.SupersededAt = group.ArrivedAt;
+            }
+            _groups.Add(group);
+            Evict(group.ArrivedAt);
+            _groupsWatch.Notify();
+        }
+        return group;
+    }
+
+    /// <summary>Starts the group after the latest one (0 for the first).</summary>
+    public GroupProducer AppendGroup()
+    {
+        lock (_lock)
+            return AppendGroup(_latest is null ? 0 : _latest.Sequence + 1);
+    }
+
+    private void Evict(long now)
+    {
+        var maxLatency = (long)Info.MaxLatency.TotalMilliseconds;
+        var removed = 0;
+        while (_groups.Count - removed > 1)
+        {
+            var oldest = _groups[removed];
+            var expired = oldest != _latest && oldest.SupersededAt is { } at && now - at > maxLatency;
+            if (!expired && _groups.Count - removed <= MaxCachedGroups)
+                break;
+            if (oldest == _latest)
+                break;
+            removed++;
+        }
+        if (removed > 0)
+        {
+            _groups.RemoveRange(0, removed);
+            _firstArrival += removed;
+        }
+    }
+
+    /// <summary>Ends the track cleanly; consumers drain the cache, then see the end. Idempotent.</summary>
+    public void Finish() => Close(null);
+
+    /// <summary>Ends the track with an error; open groups are aborted. Idempotent.</summary>
+    public void Abort(MoqErrorCode code) => Close(code);
+
+    private void Close(MoqErrorCode? code)
+    {
+        List<GroupProducer> open;
+        lock (_lock)
+        {
+            if (_closed)
+                return;
+            _closed = true;
+            _abortCode = code;
+            open = _groups.Where(g => !g.IsClosed).ToList();
+            _groupsWatch.Notify();
+            _optionsWatch.Notify();
+        }
+        if (!_info.Task.IsCompleted)
+            _info.TrySetException(new ProtocolException(code ?? MoqErrorCode.Closed, $"track {Name} closed before its properties were known"));
+        foreach (var g in open)
+        {
+            if (code is { } c)
+                g.Abort(c);
+            else
+                g.Finish();
+        }
+    }
+
+    /// <summary>A new consumer; it is counted until disposed.</summary>
+    public TrackConsumer Subscribe(SubscriptionOptions? options = null)
+    {
+        lock (_lock)
+        {
+            var start = _firstArrival + _groups.Count;
+            options ??= SubscriptionOptions.Default;
+            if (options.StartGroup is null && _latest is not null)
+                start = _firstArrival + _groups.IndexOf(_latest);
+            else if (options.StartGroup is not null)
+                start = _firstArrival;
+            var consumer = new TrackConsumer(this, options, start);
+            _consumers.Add(consumer);
+            if (_consumers.Count == 1)
+                _unused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _optionsWatch.Notify();
+            return consumer;
+        }
+    }
+
+    internal void Unsubscribe(TrackConsumer consumer)
+    {
+        lock (_lock)
+        {
+            if (!_consumers.Remove(consumer))
+                return;
+            if (_consumers.Count == 0)
+                _unused.TrySetResult();
+            _optionsWatch.Notify();
+        }
+    }
+
+    internal void OptionsUpdated()
+    {
+        lock (_lock)
+        {
+            _optionsWatch.Notify();
+            _groupsWatch.Notify();
+        }
+    }
+
+    /// <summary>
+    /// Finds the next deliverable group for a consumer at <paramref name="cursor"/> (an arrival index).
+    /// Returns the group, or null with either <paramref name="ended"/> set or a task to wait on.
+    /// </summary>
+    internal GroupProducer? NextFor(TrackConsumer consumer, ref long cursor, out bool ended, out Task? wait)
+    {
+        lock (_lock)
+        {
+            if (cursor < _firstArrival)
+                cursor = _firstArrival; // lagged behind eviction: skip what is gone
+            var now = Environment.TickCount64;
+            while (cursor < _firstArrival + _groups.Count)
+            {
+                var group = _groups[(int)(cursor - _firstArrival)];
+                cursor++;
+                if (consumer.Accepts(group, now, out var hold))
+                {
+                    ended = false;
+                    wait = null;
+                    return group;
+                }
+                if (hold)
+                    consumer.Hold(group);
+            }
+            var released = consumer.TakeReleased();
+            if (released is not null)
+            {
+                ended = false;
+                wait = null;
+                return released;
+            }
+            if (_closed)
+            {
+                if (_abortCode is { } code)
+                    throw new ProtocolException(code, $"track {Name} aborted ({code})");
+                ended = true;
+                wait = null;
+                return null;
+            }
+            ended = false;
+            wait = _groupsWatch.Next();
+            return null;
+        }
+    }
+}
