@@ -139,6 +139,13 @@ public sealed class TrackProducer
             return AppendGroup(_latest is null ? 0 : _latest.Sequence + 1);
     }
 
+    /// <summary>The cached group with <paramref name="sequence"/>, or null (never cached or evicted).</summary>
+    public GroupProducer? FindGroup(ulong sequence)
+    {
+        lock (_lock)
+            return _groups.Find(g => g.Sequence == sequence);
+    }
+
     private void Evict(long now)
     {
         var maxLatency = (long)Info.MaxLatency.TotalMilliseconds;

@@ -1,0 +1,48 @@
+using MoqCluster.Protocol.Coding;
+using MoqCluster.Protocol.Messages;
+using MoqCluster.Protocol.Model;
+using MoqCluster.Protocol.Transport;
+
+namespace MoqCluster.Protocol.Session;
+
+/// <summary>Writes a group's frames onto a stream in a version's frame layout; payloads are passed through, never copied.</summary>
+internal static class GroupWriter
+{
+    /// <summary>Bodies smaller than this are coalesced with their header into one write.</summary>
+    private const int CoalesceLimit = 1024;
+
+    /// <summary>
+    /// Writes every frame of <paramref name="group"/> until it finishes. lite-05 frames carry a timestamp delta
+    /// from <paramref name="baseline"/> (the previous frame). Returns (frames, bytes) written.
+    /// </summary>
+    public static async ValueTask<(long Frames, long Bytes)> WriteFramesAsync(
+        ISendStream stream, GroupConsumer group, MoqVersion version, long baseline, CancellationToken ct,
+        Func<bool>? isStale = null)
+    {
+        var header = new byte[16 + CoalesceLimit];
+        long frames = 0, bytes = 0;
+        var previous = baseline;
+        while (await group.ReadFrameAsync(ct).ConfigureAwait(false) is { } frame)
+        {
+            if (isStale?.Invoke() == true)
+                throw new ProtocolException(MoqErrorCode.Old, "group superseded beyond the latency bound");
+            var length = version.HasTrackInfo()
+                ? FrameHeader.WriteLite05(header, frame.Timestamp - previous, (ulong)frame.Payload.Length)
+                : FrameHeader.Write(header, (ulong)frame.Payload.Length);
+            previous = frame.Timestamp;
+            if (frame.Payload.Length <= CoalesceLimit)
+            {
+                frame.Payload.Span.CopyTo(header.AsSpan(length));
+                await stream.WriteAsync(header.AsMemory(0, length + frame.Payload.Length), cancellationToken: ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await stream.WriteAsync(header.AsMemory(0, length), cancellationToken: ct).ConfigureAwait(false);
+                await stream.WriteAsync(frame.Payload, cancellationToken: ct).ConfigureAwait(false);
+            }
+            frames++;
+            bytes += frame.Payload.Length;
+        }
+        return (frames, bytes);
+    }
+}

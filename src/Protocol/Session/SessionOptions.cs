@@ -1,0 +1,108 @@
+using Microsoft.Extensions.Logging;
+using MoqCluster.Protocol.Coding;
+using MoqCluster.Protocol.Model;
+
+namespace MoqCluster.Protocol.Session;
+
+/// <summary>What a session publishes, where it puts what it learns, and how it negotiates.</summary>
+public sealed class SessionOptions
+{
+    /// <summary>
+    /// Broadcasts served to the peer (answers its ANNOUNCE_PLEASE, SUBSCRIBE, TRACK and FETCH); null = we
+    /// publish nothing and refuse its requests.
+    /// </summary>
+    public OriginConsumer? Publish { get; set; }
+
+    /// <summary>
+    /// Where broadcasts the peer announces are published; the session sends one ANNOUNCE_PLEASE per
+    /// allowed prefix. Null = we do not learn the peer's broadcasts.
+    /// </summary>
+    public OriginProducer? Subscribe { get; set; }
+
+    /// <summary>Our origin (hop) id, non-zero and below 2^53 as the JavaScript clients require.</summary>
+    public ulong OriginId { get; set; } = NewOriginId();
+
+    /// <summary>Versions we accept, newest first.</summary>
+    public IReadOnlyList<MoqVersion> Versions { get; set; } = MoqVersions.All;
+
+    /// <summary>Bounds applied to everything the peer sends.</summary>
+    public ProtocolLimits Limits { get; set; } = ProtocolLimits.Default;
+
+    /// <summary>
+    /// Client side on URL-less transports (raw QUIC, QMux over TCP) with lite-05: the path and query
+    /// (e.g. <c>/demo?jwt=…</c>) sent in the SETUP Path parameter.
+    /// </summary>
+    public string? SetupPath { get; set; }
+
+    /// <summary>Client side, lite-05: the role sent in SETUP (null = not sent, meaning both).</summary>
+    public Messages.SetupRole? Role { get; set; }
+
+    /// <summary>
+    /// Server side: called once the version is known and, on lite-05, the peer's SETUP has arrived — before
+    /// anything is served. It may set <see cref="SessionHandshake.Publish"/>/<see cref="SessionHandshake.Subscribe"/>
+    /// (e.g. from the SETUP path on URL-less transports) or throw a <see cref="ProtocolException"/> to refuse.
+    /// </summary>
+    public Func<SessionHandshake, ValueTask>? OnHandshake { get; set; }
+
+    /// <summary>How long an upstream subscription outlives its last downstream subscriber (avoids churn).</summary>
+    public TimeSpan UpstreamLinger { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Most group streams in flight per subscription; older ones become stale and are reset rather than queued.</summary>
+    public int MaxGroupsInFlight { get; set; } = 32;
+
+    /// <summary>How long the handshake may take (legacy SETUP, lite-05 SETUP).</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Logger for one line per session event or offence.</summary>
+    public ILogger? Logger { get; set; }
+
+    /// <summary>Session metrics sink; null = none.</summary>
+    public ISessionObserver? Observer { get; set; }
+
+    /// <summary>A random origin id in [1, 2^53).</summary>
+    public static ulong NewOriginId() => (ulong)Random.Shared.NextInt64(1, 1L << 53);
+}
+
+/// <summary>What is known when a server-side session finishes negotiating.</summary>
+public sealed class SessionHandshake
+{
+    /// <summary>The negotiated version.</summary>
+    public required MoqVersion Version { get; init; }
+
+    /// <summary>lite-05: the peer's SETUP Path (URL-less transports only), including any query.</summary>
+    public string? SetupPath { get; init; }
+
+    /// <summary>lite-05: the role the peer declared (Both when absent).</summary>
+    public Messages.SetupRole Role { get; init; }
+
+    /// <summary>The peer's origin id (lite-05 SETUP), 0 when unknown.</summary>
+    public ulong PeerOrigin { get; init; }
+
+    /// <summary>What the session will serve; may be replaced by the handshake callback.</summary>
+    public OriginConsumer? Publish { get; set; }
+
+    /// <summary>Where the session will publish the peer's broadcasts; may be replaced by the handshake callback.</summary>
+    public OriginProducer? Subscribe { get; set; }
+}
+
+/// <summary>Receives per-session counters (the edge turns them into metrics). All members must be cheap and thread-safe.</summary>
+public interface ISessionObserver
+{
+    /// <summary>A group was received from the peer.</summary>
+    void GroupReceived(long frames, long bytes) { }
+
+    /// <summary>A group was fully sent to the peer.</summary>
+    void GroupSent(long frames, long bytes) { }
+
+    /// <summary>A group to the peer was dropped before completion, with the reason code.</summary>
+    void GroupDropped(Coding.MoqErrorCode reason) { }
+
+    /// <summary>The peer subscribed to one of our tracks (+1) or left (-1).</summary>
+    void Subscriptions(int delta) { }
+
+    /// <summary>We subscribed upstream to the peer (+1) or stopped (-1).</summary>
+    void UpstreamSubscriptions(int delta) { }
+
+    /// <summary>An announcement was sent to the peer.</summary>
+    void AnnounceSent() { }
+}

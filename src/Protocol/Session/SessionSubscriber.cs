@@ -1,0 +1,330 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using MoqCluster.Protocol.Coding;
+using MoqCluster.Protocol.Messages;
+using MoqCluster.Protocol.Model;
+using MoqCluster.Protocol.Transport;
+using TrackInfoMessage = MoqCluster.Protocol.Messages.TrackInfo;
+
+namespace MoqCluster.Protocol.Session;
+
+/// <summary>
+/// The half of a session that learns and consumes the peer's broadcasts: one ANNOUNCE_PLEASE per allowed
+/// prefix, a dynamic broadcast per announced path, one SUBSCRIBE per requested track (shared by every local
+/// consumer), and the group streams that feed them.
+/// </summary>
+internal sealed class SessionSubscriber(MoqSession session, OriginProducer? origin)
+{
+    private readonly ConcurrentDictionary<ulong, TrackProducer> _subscriptions = new();
+    private readonly ConcurrentDictionary<BroadcastProducer, byte> _broadcasts = new();
+    private long _nextId = -1;
+
+    private MoqVersion Version => session.Version;
+
+    public void Start()
+    {
+        if (origin is null)
+            return;
+        foreach (var prefix in origin.Allowed)
+            _ = RunAnnounceAsync(prefix);
+    }
+
+    public void Shutdown()
+    {
+        foreach (var b in _broadcasts.Keys)
+            b.Finish();
+        foreach (var t in _subscriptions.Values)
+            t.Abort(MoqErrorCode.Closed);
+    }
+
+    private async Task RunAnnounceAsync(MoqPath prefix)
+    {
+        IBidiStream? stream = null;
+        var active = new Dictionary<MoqPath, (BroadcastProducer Broadcast, Publication? Publication)>();
+        try
+        {
+            stream = await session.Connection.OpenBidiAsync(session.Token).ConfigureAwait(false);
+            using (var writer = new MessageWriter())
+            {
+                writer.WriteVarInt((ulong)StreamType.Announce);
+                MessageCodec.Encode(writer, new AnnouncePlease(prefix, Version.HasExcludeHop() ? session.Options.OriginId : 0), Version);
+                await stream.Send.WriteAsync(writer.WrittenMemory, cancellationToken: session.Token).ConfigureAwait(false);
+            }
+            using var reader = new MoqStreamReader(stream.Recv, session.Limits);
+            ulong responder = 0;
+            if (Version.HasAnnounceInit())
+            {
+                var init = await reader.TryReadMessageAsync<AnnounceInit>(Version, session.Token).ConfigureAwait(false);
+                foreach (var suffix in init?.Suffixes ?? [])
+                    Activate(active, prefix.Join(suffix), [], restartAllowed: false);
+            }
+            else if (Version.HasAnnounceOk())
+            {
+                var ok = await reader.TryReadMessageAsync<AnnounceOk>(Version, session.Token).ConfigureAwait(false);
+                responder = ok?.HopId ?? 0;
+            }
+            while (await reader.TryReadMessageAsync<Announce>(Version, session.Token).ConfigureAwait(false) is { } announce)
+            {
+                var path = prefix.Join(announce.Suffix);
+                if (announce.Status == AnnounceStatus.Ended)
+                {
+                    if (active.Remove(path, out var gone))
+                        End(gone.Broadcast, gone.Publication);
+                    continue;
+                }
+                Activate(active, path, Hops(announce, responder), Version.AllowsAnnounceRestart());
+            }
+        }
+        catch (Exception ex)
+        {
+            session.HandleStreamError(ex, stream?.Send, stream?.Recv);
+        }
+        finally
+        {
+            // Whatever was learned on this stream is gone with it.
+            foreach (var (broadcast, publication) in active.Values)
+                End(broadcast, publication);
+        }
+    }
+
+    /// <summary>The hop chain as we store it: lite-04 as received, lite-05 plus the responder, otherwise a per-session id.</summary>
+    private IReadOnlyList<ulong> Hops(Announce announce, ulong responder)
+    {
+        var hops = new List<ulong>(announce.Hops);
+        if (Version.HasAnnounceOk() && responder != 0)
+            hops.Add(responder);
+        if (hops.Count == 0)
+            hops.Add(session.PeerOrigin != 0 ? session.PeerOrigin : SessionLocalId);
+        return hops;
+    }
+
+    /// <summary>Stands for the peer in hop chains when its version gives no ids, so every route has an attributable first hop.</summary>
+    private ulong SessionLocalId { get; } = SessionOptions.NewOriginId();
+
+    private void Activate(Dictionary<MoqPath, (BroadcastProducer, Publication?)> active, MoqPath path, IReadOnlyList<ulong> hops, bool restartAllowed)
+    {
+        if (hops.Contains(session.Options.OriginId))
+        {
+            session.Logger.LogDebug("moq ignoring looped announcement of {Path}", path);
+            return;
+        }
+        if (active.Remove(path, out var existing))
+        {
+            if (!restartAllowed)
+                throw new ProtocolException(MoqErrorCode.Duplicate, $"duplicate active announcement of '{path}'");
+            End(existing.Item1, existing.Item2);
+        }
+        var broadcast = new BroadcastProducer(dynamic: true);
+        var publication = origin!.Publish(path, broadcast.Consume(), hops);
+        if (publication is null)
+        {
+            session.Logger.LogInformation("moq peer announced '{Path}' outside its publish grants; ignored", path);
+            broadcast.Finish();
+            return;
+        }
+        active[path] = (broadcast, publication);
+        _broadcasts.TryAdd(broadcast, 0);
+        _ = ServeRequestsAsync(path, broadcast);
+    }
+
+    private void End(BroadcastProducer broadcast, Publication? publication)
+    {
+        publication?.Dispose();
+        broadcast.Finish();
+        _broadcasts.TryRemove(broadcast, out _);
+    }
+
+    /// <summary>A broadcast consumed by path without an announcement (client API).</summary>
+    public BroadcastConsumer ConsumeDirect(MoqPath path)
+    {
+        var broadcast = new BroadcastProducer(dynamic: true);
+        _broadcasts.TryAdd(broadcast, 0);
+        _ = ServeRequestsAsync(path, broadcast);
+        return broadcast.Consume();
+    }
+
+    private async Task ServeRequestsAsync(MoqPath path, BroadcastProducer broadcast)
+    {
+        try
+        {
+            while (await broadcast.RequestedTrackAsync(session.Token).ConfigureAwait(false) is { } track)
+                _ = RunUpstreamAsync(path, broadcast, track);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task RunUpstreamAsync(MoqPath path, BroadcastProducer broadcast, TrackProducer track)
+    {
+        var id = (ulong)Interlocked.Increment(ref _nextId);
+        IBidiStream? stream = null;
+        session.Options.Observer?.UpstreamSubscriptions(1);
+        try
+        {
+            track.SetInfo(Version.HasTrackInfo() ? await RequestTrackInfoAsync(path, track.Name).ConfigureAwait(false) : Model.TrackInfo.Default);
+
+            // Register before SUBSCRIBE: group streams can race the response.
+            _subscriptions[id] = track;
+            var options = track.AggregateOptions;
+            stream = await session.Connection.OpenBidiAsync(session.Token).ConfigureAwait(false);
+            using var writer = new MessageWriter();
+            writer.WriteVarInt((ulong)StreamType.Subscribe);
+            MessageCodec.Encode(writer, new Subscribe(id, path, track.Name, options.Priority, options.Ordered,
+                (ulong)options.MaxLatency.TotalMilliseconds, options.StartGroup, options.EndGroup), Version);
+            await stream.Send.WriteAsync(writer.WrittenMemory, cancellationToken: session.Token).ConfigureAwait(false);
+
+            using var reader = new MoqStreamReader(stream.Recv, session.Limits);
+            await ReadFirstResponseAsync(reader).ConfigureAwait(false);
+            var responses = ReadResponsesAsync(reader);
+            while (true)
+            {
+                var changed = track.OptionsChanged();
+                var unused = track.WhenUnused;
+                var done = await Task.WhenAny(responses, changed, unused).ConfigureAwait(false);
+                if (done == responses)
+                {
+                    await responses.ConfigureAwait(false);
+                    track.Finish();
+                    return;
+                }
+                if (done == unused)
+                {
+                    await Task.Delay(session.Options.UpstreamLinger, session.Token).ConfigureAwait(false);
+                    if (!broadcast.TryRetire(track))
+                        continue;
+                    // Unsubscribe: close our half; the publisher FINs or resets its half.
+                    await stream.Send.WriteAsync(ReadOnlyMemory<byte>.Empty, fin: true).ConfigureAwait(false);
+                    return;
+                }
+                var aggregate = track.AggregateOptions;
+                if (Version.HasSubscribeOptions() && aggregate != options && track.ConsumerCount > 0)
+                {
+                    options = aggregate;
+                    writer.Reset();
+                    MessageCodec.Encode(writer, new SubscribeUpdate(options.Priority, options.Ordered,
+                        (ulong)options.MaxLatency.TotalMilliseconds, options.StartGroup, options.EndGroup), Version);
+                    await stream.Send.WriteAsync(writer.WrittenMemory, cancellationToken: session.Token).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            var code = ex switch
+            {
+                StreamAbortedException sa => Enum.IsDefined(typeof(MoqErrorCode), sa.Code) ? (MoqErrorCode)sa.Code : MoqErrorCode.NotFound,
+                ProtocolException pe => pe.Code,
+                _ => MoqErrorCode.Closed,
+            };
+            track.Abort(code);
+            broadcast.TryRetire(track);
+            if (ex is not StreamAbortedException)
+                session.HandleStreamError(ex, stream?.Send, stream?.Recv);
+        }
+        finally
+        {
+            _subscriptions.TryRemove(id, out _);
+            session.Options.Observer?.UpstreamSubscriptions(-1);
+        }
+    }
+
+    private async Task<Model.TrackInfo> RequestTrackInfoAsync(MoqPath path, string name)
+    {
+        var stream = await session.Connection.OpenBidiAsync(session.Token).ConfigureAwait(false);
+        using var writer = new MessageWriter();
+        writer.WriteVarInt((ulong)StreamType.Track);
+        MessageCodec.Encode(writer, new TrackRequest(path, name), Version);
+        await stream.Send.WriteAsync(writer.WrittenMemory, fin: true, session.Token).ConfigureAwait(false);
+        using var reader = new MoqStreamReader(stream.Recv, session.Limits);
+        var info = await reader.ReadMessageAsync<TrackInfoMessage>(Version, session.Token).ConfigureAwait(false);
+        return new Model.TrackInfo(info.Priority, info.Ordered, TimeSpan.FromMilliseconds(info.MaxLatency), info.Timescale);
+    }
+
+    private async Task ReadFirstResponseAsync(MoqStreamReader reader)
+    {
+        if (Version.UsesLegacySetup())
+        {
+            await reader.ReadMessageAsync<SubscribeOk>(Version, session.Token).ConfigureAwait(false);
+        }
+        else if (Version.HasTypedSubscribeOk())
+        {
+            var (type, body) = await reader.TryReadTypedAsync(session.Token).ConfigureAwait(false)
+                ?? throw new ProtocolException(MoqErrorCode.Cancel, "subscription closed before SUBSCRIBE_OK");
+            if (type != SubscribeOk.TypeCode(Version))
+                throw new ProtocolException(MoqErrorCode.ProtocolViolation, $"first subscribe response has type {type}, not SUBSCRIBE_OK");
+            MessageCodec.Decode<SubscribeOk>(body.Span, Version, session.Limits);
+        }
+    }
+
+    /// <summary>Reads responses until the publisher FINs (track over). lite-03/04 send nothing more; lite-05 sends START/END/DROP.</summary>
+    private async Task ReadResponsesAsync(MoqStreamReader reader)
+    {
+        while (await reader.TryReadTypedAsync(session.Token).ConfigureAwait(false) is { } message)
+        {
+            // START, END and DROP are informational here: groups themselves drive the model.
+            if (!Version.HasSubscribeOptions())
+                throw new ProtocolException(MoqErrorCode.UnexpectedMessage, "unexpected data after SUBSCRIBE_OK");
+            _ = message;
+        }
+    }
+
+    public async Task ReceiveGroupAsync(MoqStreamReader reader)
+    {
+        var header = await reader.ReadMessageAsync<GroupHeader>(Version, session.Token).ConfigureAwait(false);
+        if (!_subscriptions.TryGetValue(header.SubscribeId, out var track))
+        {
+            // A group for an id we never issued (or already dropped): stop that stream only.
+            reader.Stream.StopSending((ulong)MoqErrorCode.NotFound);
+            return;
+        }
+        GroupProducer group;
+        try
+        {
+            group = track.AppendGroup(header.Sequence);
+        }
+        catch (Exception ex) when (ex is ProtocolException or InvalidOperationException)
+        {
+            reader.Stream.StopSending((ulong)MoqErrorCode.Duplicate);
+            return;
+        }
+        long frames = 0, bytes = 0, timestamp = 0;
+        try
+        {
+            while (true)
+            {
+                ulong size;
+                if (Version.HasTrackInfo())
+                {
+                    if (await reader.TryReadVarIntAsync(session.Token).ConfigureAwait(false) is not { } delta)
+                        break;
+                    timestamp += VarInt.ZigZagDecode(delta);
+                    size = await reader.ReadVarIntAsync(session.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    if (await reader.TryReadVarIntAsync(session.Token).ConfigureAwait(false) is not { } s)
+                        break;
+                    size = s;
+                    // Older versions carry no timestamps: stamp with our monotonic clock in milliseconds.
+                    timestamp = (long)(Stopwatch.GetTimestamp() * 1000.0 / Stopwatch.Frequency);
+                }
+                var payload = await reader.ReadPayloadAsync(size, session.Token).ConfigureAwait(false);
+                group.WriteFrame(payload, timestamp);
+                frames++;
+                bytes += payload.Length;
+            }
+            group.Finish();
+            session.Options.Observer?.GroupReceived(frames, bytes);
+        }
+        catch (StreamAbortedException ex)
+        {
+            group.Abort(Enum.IsDefined(typeof(MoqErrorCode), ex.Code) ? (MoqErrorCode)ex.Code : MoqErrorCode.Cancel);
+        }
+        catch (Exception)
+        {
+            group.Abort(MoqErrorCode.Cancel);
+            throw;
+        }
+    }
+}
