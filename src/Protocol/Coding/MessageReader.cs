@@ -82,6 +82,18 @@ public ref struct MessageReader
         return slice;
     }
 
+    /// <summary>
+    /// Reads a <c>Length (i)</c> and that many bytes. The claimed length is checked against the
+    /// remaining input before anything is sliced, so a huge claim fails without allocating.
+    /// </summary>
+    public ReadOnlySpan<byte> ReadSizedBytes()
+    {
+        var length = ReadVarInt();
+        if (length > (ulong)Remaining)
+            throw new DecodeException($"truncated: length {length} exceeds the {Remaining} bytes left");
+        return ReadBytes((int)length);
+    }
+
     /// <summary>Reads everything that is left.</summary>
     public ReadOnlySpan<byte> ReadRest() => ReadBytes(Remaining);
 
@@ -89,7 +101,18 @@ public ref struct MessageReader
     public string ReadString()
     {
         var length = ReadCount(Limits.MaxStringLength, "string length");
-        var bytes = ReadBytes(length);
+        return ReadUtf8(length);
+    }
+
+    /// <summary>
+    /// Reads <paramref name="count"/> bytes as strict UTF-8 (no length prefix), bounded by
+    /// <see cref="ProtocolLimits.MaxStringLength"/>; used where the length comes from an enclosing field.
+    /// </summary>
+    public string ReadUtf8(int count)
+    {
+        if (count > Limits.MaxStringLength)
+            throw new DecodeException($"string of {count} bytes exceeds limit {Limits.MaxStringLength}", MoqErrorCode.BoundsExceeded);
+        var bytes = ReadBytes(count);
         try
         {
             return StrictUtf8.GetString(bytes);

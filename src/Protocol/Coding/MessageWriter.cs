@@ -62,6 +62,25 @@ public sealed class MessageWriter : IBufferWriter<byte>, IDisposable
         WriteVarInt((ulong)value);
     }
 
+    /// <summary>
+    /// Writes a varint that the JavaScript clients decode as a u53 (group sequences, counts, hop ids,
+    /// durations). Values of 2^53 or more would make them fail the stream, so they are refused here.
+    /// </summary>
+    public void WriteU53(ulong value)
+    {
+        if (value > VarInt.MaxSafeInteger)
+            throw new ProtocolException(MoqErrorCode.Encode, $"value {value} exceeds 2^53-1, which JavaScript peers cannot read");
+        WriteVarInt(value);
+    }
+
+    /// <summary>Writes an optional group sequence (0 = absent, else sequence + 1) that must stay below 2^53.</summary>
+    public void WriteOptionalGroupU53(ulong? sequence)
+    {
+        if (sequence is { } s && s >= VarInt.MaxSafeInteger)
+            throw new ProtocolException(MoqErrorCode.Encode, $"group sequence {s} too large for JavaScript peers");
+        WriteOptionalGroup(sequence);
+    }
+
     /// <summary>Writes one raw byte.</summary>
     public void WriteU8(byte value)
     {
