@@ -50,6 +50,20 @@ public sealed record ClientSetup(IReadOnlyList<ulong> Versions, IReadOnlyList<Le
         return new ClientSetup(versions, LegacyParameter.DecodeList(ref reader));
     }
 
+    /// <summary>
+    /// Reads only the version list from a CLIENT_SETUP payload and ignores the parameters, which a lite relay
+    /// does not use: <c>@kixelated/moq</c> 0.9.4 sends them in an older layout that a strict parse rejects.
+    /// </summary>
+    public static IReadOnlyList<ulong> DecodeVersions(ReadOnlySpan<byte> payload, ProtocolLimits limits)
+    {
+        var reader = new MessageReader(payload, limits);
+        var count = reader.ReadCount(limits.MaxVersions, "version count");
+        var versions = SequenceEquality.BoundedList<ulong>(count, reader.Remaining);
+        for (var i = 0; i < count; i++)
+            versions.Add(reader.ReadVarInt());
+        return versions;
+    }
+
     /// <summary>Decodes exactly one whole message, starting with the <c>0x20</c> type byte.</summary>
     /// <exception cref="DecodeException">Wrong type, malformed, truncated or trailing bytes.</exception>
     public static ClientSetup Decode(ReadOnlySpan<byte> message, ProtocolLimits? limits = null)

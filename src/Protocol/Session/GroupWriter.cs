@@ -26,9 +26,7 @@ internal static class GroupWriter
         {
             if (isStale?.Invoke() == true)
                 throw new ProtocolException(MoqErrorCode.Old, "group superseded beyond the latency bound");
-            var length = version.HasTrackInfo()
-                ? FrameHeader.WriteLite05(header, frame.Timestamp - previous, (ulong)frame.Payload.Length)
-                : FrameHeader.Write(header, (ulong)frame.Payload.Length);
+            var length = new FrameHeader(frame.Payload.Length, frame.Timestamp - previous).Write(header, version);
             previous = frame.Timestamp;
             if (frame.Payload.Length <= CoalesceLimit)
             {

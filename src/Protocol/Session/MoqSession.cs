@@ -142,7 +142,7 @@ public sealed class MoqSession : IAsyncDisposable
             {
                 // The server learns the path and role before serving anything (as the reference relay).
                 var setup = await _peerSetup.Task.WaitAsync(ct).ConfigureAwait(false);
-                PeerOrigin = setup.Origin;
+                PeerOrigin = setup.Origin ?? 0;
                 PeerSetupPath = setup.Path;
             }
         }
@@ -350,7 +350,7 @@ public sealed class MoqSession : IAsyncDisposable
                     var setup = await reader.ReadMessageAsync<Setup>(Version, Token).ConfigureAwait(false);
                     if (!_peerSetup.TrySetResult(setup))
                         throw new ProtocolException(MoqErrorCode.ProtocolViolation, "second SETUP stream");
-                    PeerOrigin = setup.Origin;
+                    PeerOrigin = setup.Origin ?? 0;
                     await reader.DrainAsync(Token).ConfigureAwait(false);
                     break;
                 default:

@@ -98,8 +98,11 @@ public sealed class MoqStreamReader : IDisposable
     }
 
     /// <summary>Reads and decodes a length-prefixed message; throws at FIN.</summary>
-    public async ValueTask<T> ReadMessageAsync<T>(MoqVersion version, CancellationToken ct = default) where T : class, IMessage<T>
-        => await TryReadMessageAsync<T>(version, ct).ConfigureAwait(false) ?? throw new DecodeException($"stream ended before {typeof(T).Name}");
+    public async ValueTask<T> ReadMessageAsync<T>(MoqVersion version, CancellationToken ct = default) where T : IMessage<T>
+    {
+        var body = await TryReadBodyAsync(ct).ConfigureAwait(false) ?? throw new DecodeException($"stream ended before {typeof(T).Name}");
+        return MessageCodec.Decode<T>(body.Span, version, _limits);
+    }
 
     /// <summary>
     /// Reads a length-prefixed body into the internal buffer (valid until the next read); null at a clean FIN.

@@ -121,7 +121,7 @@ internal sealed class SessionPublisher(MoqSession session, OriginConsumer origin
         var subscribe = await reader.ReadMessageAsync<Subscribe>(Version, session.Token).ConfigureAwait(false);
         var broadcast = origin.Consume(subscribe.Broadcast)
             ?? throw new ProtocolException(MoqErrorCode.NotFound, $"broadcast '{subscribe.Broadcast}' not found");
-        var options = new SubscriptionOptions(subscribe.Priority, subscribe.Ordered, TimeSpan.FromMilliseconds(subscribe.MaxLatency), subscribe.StartGroup, subscribe.EndGroup);
+        var options = new SubscriptionOptions(subscribe.Priority, subscribe.Ordered, TimeSpan.FromMilliseconds(subscribe.MaxLatencyMs), subscribe.StartGroup, subscribe.EndGroup);
         using var track = broadcast.Subscribe(subscribe.Track, options);
         var sender = new SubscriptionSender(session, stream, reader, subscribe, track);
         session.Options.Observer?.Subscriptions(1);

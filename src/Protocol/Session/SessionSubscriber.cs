@@ -238,7 +238,7 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
         await stream.Send.WriteAsync(writer.WrittenMemory, fin: true, session.Token).ConfigureAwait(false);
         using var reader = new MoqStreamReader(stream.Recv, session.Limits);
         var info = await reader.ReadMessageAsync<TrackInfoMessage>(Version, session.Token).ConfigureAwait(false);
-        return new Model.TrackInfo(info.Priority, info.Ordered, TimeSpan.FromMilliseconds(info.MaxLatency), info.Timescale);
+        return new Model.TrackInfo(info.Priority, info.Ordered, TimeSpan.FromMilliseconds(info.MaxLatencyMs), info.Timescale);
     }
 
     private async Task ReadFirstResponseAsync(MoqStreamReader reader)

@@ -112,7 +112,7 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
                 if (update is null)
                     return;
                 // New and in-flight groups follow the new window; in-flight send orders keep their value.
-                track.Update(new SubscriptionOptions(update.Priority, update.Ordered, TimeSpan.FromMilliseconds(update.MaxLatency), update.StartGroup, update.EndGroup));
+                track.Update(new SubscriptionOptions(update.Priority, update.Ordered, TimeSpan.FromMilliseconds(update.MaxLatencyMs), update.StartGroup, update.EndGroup));
             }
         }
         catch (StreamAbortedException)
