@@ -410,7 +410,13 @@ public sealed class MoqSession : IAsyncDisposable
     /// Consumes a broadcast straight from the peer by path (relative to the session root), without
     /// waiting for an announcement: each subscribed track becomes one SUBSCRIBE to the peer.
     /// </summary>
-    public BroadcastConsumer Consume(MoqPath path) => _subscriber.ConsumeDirect(path);
+    public BroadcastConsumer Consume(MoqPath path) => _subscriber.FindDiscovered(path) ?? _subscriber.ConsumeDirect(path);
+
+    /// <summary>
+    /// Discovers the peer's broadcasts under <paramref name="prefix"/> (relative to the session root): sends one
+    /// ANNOUNCE_PLEASE per distinct prefix and returns a feed with the current set, then every change.
+    /// </summary>
+    public AnnouncedConsumer Announced(MoqPath prefix = default) => _subscriber.Announced(prefix);
 
     /// <summary>
     /// Tells the peer to stop opening streams and go elsewhere (lite-04+; a no-op on older versions),

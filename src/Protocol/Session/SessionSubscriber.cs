@@ -27,8 +27,26 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
         if (origin is null)
             return;
         foreach (var prefix in origin.Allowed)
-            _ = RunAnnounceAsync(prefix);
+            _ = RunAnnounceAsync(prefix, origin);
     }
+
+    private readonly Origin _discovered = new();
+    private readonly ConcurrentDictionary<MoqPath, byte> _requested = new();
+
+    /// <summary>
+    /// Asks the peer for announcements under <paramref name="prefix"/> (once per prefix) and returns a feed of them,
+    /// for clients that discover on demand rather than through <see cref="SessionOptions.Subscribe"/>.
+    /// </summary>
+    public AnnouncedConsumer Announced(MoqPath prefix)
+    {
+        var feed = _discovered.Consumer().Announced(prefix);
+        if (_requested.TryAdd(prefix, 0))
+            _ = RunAnnounceAsync(prefix, _discovered.Producer());
+        return feed;
+    }
+
+    /// <summary>A broadcast the peer announced on an on-demand feed, if any.</summary>
+    public BroadcastConsumer? FindDiscovered(MoqPath path) => _discovered.Find(path);
 
     public void Shutdown()
     {
@@ -38,7 +56,7 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
             t.Abort(MoqErrorCode.Closed);
     }
 
-    private async Task RunAnnounceAsync(MoqPath prefix)
+    private async Task RunAnnounceAsync(MoqPath prefix, OriginProducer target)
     {
         IBidiStream? stream = null;
         var active = new Dictionary<MoqPath, (BroadcastProducer Broadcast, Publication? Publication)>();
@@ -57,7 +75,7 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
             {
                 var init = await reader.TryReadMessageAsync<AnnounceInit>(Version, session.Token).ConfigureAwait(false);
                 foreach (var suffix in init?.Suffixes ?? [])
-                    Activate(active, prefix.Join(suffix), [], restartAllowed: false);
+                    Activate(target, active, prefix.Join(suffix), Hops(new Announce(AnnounceStatus.Active, suffix), 0), restartAllowed: false);
             }
             else if (Version.HasAnnounceOk())
             {
@@ -73,7 +91,7 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
                         End(gone.Broadcast, gone.Publication);
                     continue;
                 }
-                Activate(active, path, Hops(announce, responder), Version.AllowsAnnounceRestart());
+                Activate(target, active, path, Hops(announce, responder), Version.AllowsAnnounceRestart());
             }
         }
         catch (Exception ex)
@@ -102,7 +120,7 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
     /// <summary>Stands for the peer in hop chains when its version gives no ids, so every route has an attributable first hop.</summary>
     private ulong SessionLocalId { get; } = SessionOptions.NewOriginId();
 
-    private void Activate(Dictionary<MoqPath, (BroadcastProducer, Publication?)> active, MoqPath path, IReadOnlyList<ulong> hops, bool restartAllowed)
+    private void Activate(OriginProducer target, Dictionary<MoqPath, (BroadcastProducer, Publication?)> active, MoqPath path, IReadOnlyList<ulong> hops, bool restartAllowed)
     {
         if (hops.Contains(session.Options.OriginId))
         {
@@ -116,7 +134,7 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
             End(existing.Item1, existing.Item2);
         }
         var broadcast = new BroadcastProducer(dynamic: true);
-        var publication = origin!.Publish(path, broadcast.Consume(), hops);
+        var publication = target.Publish(path, broadcast.Consume(), hops);
         if (publication is null)
         {
             session.Logger.LogInformation("moq peer announced '{Path}' outside its publish grants; ignored", path);

@@ -1,0 +1,177 @@
+using MoqCluster.Protocol.Coding;
+using MoqCluster.Protocol.Model;
+
+namespace MoqCluster.Protocol.Tests.Model;
+
+public class TrackModelTests
+{
+    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(5);
+
+    [Fact]
+    public async Task Frames_are_shared_not_copied_between_consumers()
+    {
+        var track = new TrackProducer("video");
+        using var a = track.Subscribe();
+        using var b = track.Subscribe();
+        var group = track.AppendGroup();
+        var payload = new byte[] { 1, 2, 3 };
+        group.WriteFrame(payload);
+        group.Finish();
+
+        var ga = (await a.NextGroupAsync().AsTask().WaitAsync(Guard))!;
+        var gb = (await b.NextGroupAsync().AsTask().WaitAsync(Guard))!;
+        var fa = (await ga.ReadFrameAsync())!.Value;
+        var fb = (await gb.ReadFrameAsync())!.Value;
+        Assert.True(fa.Payload.Span.Overlaps(fb.Payload.Span));
+        Assert.Null(await ga.ReadFrameAsync());
+        Assert.Null(await gb.ReadFrameAsync());
+    }
+
+    [Fact]
+    public async Task Late_joiner_starts_at_the_first_frame_of_the_latest_group()
+    {
+        var track = new TrackProducer("video");
+        for (ulong i = 0; i < 3; i++)
+        {
+            var g = track.AppendGroup(i);
+            g.WriteFrame(new byte[] { (byte)i, 0 });
+            g.WriteFrame(new byte[] { (byte)i, 1 });
+            if (i < 2)
+                g.Finish();
+        }
+        using var late = track.Subscribe();
+        var group = (await late.NextGroupAsync().AsTask().WaitAsync(Guard))!;
+        Assert.Equal(2UL, group.Sequence);
+        var first = (await group.ReadFrameAsync())!.Value;
+        Assert.Equal(new byte[] { 2, 0 }, first.Payload.ToArray());
+    }
+
+    [Fact]
+    public async Task Explicit_start_delivers_cached_groups_from_that_sequence()
+    {
+        var track = new TrackProducer("t");
+        for (ulong i = 0; i < 5; i++)
+            track.AppendGroup(i).Finish();
+        using var consumer = track.Subscribe(new SubscriptionOptions(StartGroup: 3));
+        Assert.Equal(3UL, (await consumer.NextGroupAsync())!.Sequence);
+        Assert.Equal(4UL, (await consumer.NextGroupAsync())!.Sequence);
+    }
+
+    [Fact]
+    public async Task End_group_holds_later_groups_until_an_update_raises_it()
+    {
+        var track = new TrackProducer("t");
+        using var consumer = track.Subscribe(new SubscriptionOptions(StartGroup: 0, EndGroup: 1));
+        for (ulong i = 0; i < 4; i++)
+            track.AppendGroup(i).Finish();
+        Assert.Equal(0UL, (await consumer.NextGroupAsync())!.Sequence);
+        Assert.Equal(1UL, (await consumer.NextGroupAsync())!.Sequence);
+        var pending = consumer.NextGroupAsync().AsTask();
+        await Task.Delay(50);
+        Assert.False(pending.IsCompleted);
+        consumer.Update(new SubscriptionOptions(StartGroup: 0, EndGroup: null));
+        Assert.Equal(2UL, (await pending.WaitAsync(Guard))!.Sequence);
+        Assert.Equal(3UL, (await consumer.NextGroupAsync().AsTask().WaitAsync(Guard))!.Sequence);
+    }
+
+    [Fact]
+    public async Task Finished_track_ends_consumers_after_the_cache_is_drained()
+    {
+        var track = new TrackProducer("t");
+        using var consumer = track.Subscribe(new SubscriptionOptions(StartGroup: 0));
+        track.AppendGroup(0).Finish();
+        track.Finish();
+        Assert.Equal(0UL, (await consumer.NextGroupAsync())!.Sequence);
+        Assert.Null(await consumer.NextGroupAsync());
+    }
+
+    [Fact]
+    public async Task Aborted_track_reports_its_code()
+    {
+        var track = new TrackProducer("t");
+        using var consumer = track.Subscribe();
+        var group = track.AppendGroup();
+        track.Abort(MoqErrorCode.NotFound);
+        var g = (await consumer.NextGroupAsync())!;
+        var ex = await Assert.ThrowsAsync<ProtocolException>(() => g.ReadFrameAsync().AsTask());
+        Assert.Equal(MoqErrorCode.NotFound, ex.Code);
+        Assert.Equal(MoqErrorCode.NotFound, group.AbortCode);
+    }
+
+    [Fact]
+    public void Superseded_groups_are_evicted_after_the_publisher_latency_but_the_latest_stays()
+    {
+        var track = new TrackProducer("t", TrackInfo.Default with { MaxLatency = TimeSpan.Zero });
+        track.AppendGroup(0).Finish();
+        track.AppendGroup(1).Finish();
+        Thread.Sleep(5);
+        track.AppendGroup(2);
+        Assert.Null(track.FindGroup(0));
+        Assert.NotNull(track.FindGroup(2));
+    }
+
+    [Fact]
+    public void Cache_is_bounded_by_count_whatever_the_latency()
+    {
+        var track = new TrackProducer("t", TrackInfo.Default with { MaxLatency = TimeSpan.FromHours(1) });
+        for (ulong i = 0; i < TrackProducer.MaxCachedGroups + 10; i++)
+            track.AppendGroup(i).Finish();
+        Assert.Null(track.FindGroup(0));
+        Assert.NotNull(track.FindGroup(TrackProducer.MaxCachedGroups + 9));
+    }
+
+    [Fact]
+    public void Duplicate_group_sequence_is_rejected()
+    {
+        var track = new TrackProducer("t");
+        track.AppendGroup(7);
+        var ex = Assert.Throws<ProtocolException>(() => track.AppendGroup(7));
+        Assert.Equal(MoqErrorCode.Duplicate, ex.Code);
+    }
+
+    [Fact]
+    public async Task Consumer_count_and_unused_signal_follow_subscriptions()
+    {
+        var track = new TrackProducer("t");
+        Assert.True(track.WhenUnused.IsCompleted);
+        var a = track.Subscribe();
+        var b = track.Subscribe();
+        var unused = track.WhenUnused;
+        Assert.False(unused.IsCompleted);
+        a.Dispose();
+        Assert.False(unused.IsCompleted);
+        b.Dispose();
+        await unused.WaitAsync(Guard);
+        Assert.Equal(0, track.ConsumerCount);
+    }
+
+    [Fact]
+    public void Aggregate_options_follow_the_reference_relay_rules()
+    {
+        var agg = SubscriptionOptions.Aggregate([
+            new SubscriptionOptions(Priority: 1, Ordered: true, MaxLatency: TimeSpan.FromSeconds(1), StartGroup: 5, EndGroup: 10),
+            new SubscriptionOptions(Priority: 7, Ordered: false, MaxLatency: TimeSpan.FromSeconds(3), StartGroup: 3, EndGroup: 20),
+        ]);
+        Assert.Equal(new SubscriptionOptions(7, false, TimeSpan.FromSeconds(3), 3, 20), agg);
+        var unbounded = SubscriptionOptions.Aggregate([new SubscriptionOptions(EndGroup: 4), new SubscriptionOptions()]);
+        Assert.Null(unbounded.EndGroup);
+        Assert.Null(unbounded.StartGroup);
+    }
+
+    [Fact]
+    public async Task Frames_are_read_in_order_while_groups_may_be_read_out_of_order()
+    {
+        var track = new TrackProducer("t");
+        using var consumer = track.Subscribe(new SubscriptionOptions(StartGroup: 0));
+        var g0 = track.AppendGroup(0);
+        var g1 = track.AppendGroup(1);
+        var c0 = (await consumer.NextGroupAsync())!;
+        var c1 = (await consumer.NextGroupAsync())!;
+        g1.WriteFrame(new byte[] { 10 });
+        g0.WriteFrame(new byte[] { 0 });
+        g0.WriteFrame(new byte[] { 1 });
+        Assert.Equal(10, (await c1.ReadFrameAsync())!.Value.Payload.Span[0]);
+        Assert.Equal(0, (await c0.ReadFrameAsync())!.Value.Payload.Span[0]);
+        Assert.Equal(1, (await c0.ReadFrameAsync())!.Value.Payload.Span[0]);
+    }
+}
