@@ -1,0 +1,109 @@
+using Microsoft.AspNetCore.Http;
+
+namespace MoqCluster.Protocol.Transport;
+
+/// <summary>
+/// Accepts MoQ sessions from WebSocket upgrades in ASP.NET Core (spec §2.3): negotiates the subprotocol, completes
+/// the upgrade with keep-alive pings and no compression, and builds a server-role QMux connection over it.
+/// </summary>
+/// <remarks>
+/// No authentication happens here: the edge inspects <see cref="AcceptedConnection.Path"/> /
+/// <see cref="AcceptedConnection.Jwt"/> (or the request directly) and answers 401/403 before calling
+/// <see cref="AcceptAsync"/>. Requires <c>app.UseWebSockets()</c> in the pipeline.
+/// </remarks>
+public static class MoqWebSocketAcceptor
+{
+    /// <summary>The query parameter carrying the session token (spec §6.1).</summary>
+    public const string JwtQueryParameter = "jwt";
+
+    /// <summary>
+    /// True for a WebSocket upgrade request (any path: the path is the session root). Whether its subprotocols
+    /// are acceptable is decided by <see cref="AcceptAsync"/>.
+    /// </summary>
+    public static bool IsMoqUpgrade(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.WebSockets.IsWebSocketRequest;
+    }
+
+    /// <summary>
+    /// Accepts the upgrade and builds the QMux connection. Returns null after answering HTTP 400 when the request
+    /// is not a WebSocket upgrade or none of the offered subprotocols is acceptable.
+    /// </summary>
+    public static async Task<AcceptedConnection?> AcceptAsync(
+        HttpContext context, MoqWebSocketOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var accepted = await AcceptChannelAsync(context, options, cancellationToken).ConfigureAwait(false);
+        if (accepted is null)
+        {
+            return null;
+        }
+
+        var connection = WebSocketMoqConnection.Create(accepted.Channel, accepted.Selection, isServer: true);
+        return new AcceptedConnection(connection, accepted.Path, accepted.Jwt, accepted.Selection.Subprotocol, accepted.Selection);
+    }
+
+    /// <summary>
+    /// Accepts the upgrade at the record level only (see <see cref="AcceptedChannel"/>). Returns null after answering
+    /// HTTP 400 when the request is not a WebSocket upgrade or no offered subprotocol is acceptable.
+    /// </summary>
+    public static async Task<AcceptedChannel?> AcceptChannelAsync(
+        HttpContext context, MoqWebSocketOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        options ??= MoqWebSocketOptions.Default;
+
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            await RefuseAsync(context, "not a WebSocket upgrade", cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        var selection = options.Selector.Select(context.WebSockets.WebSocketRequestedProtocols);
+        if (!selection.Accepted)
+        {
+            await RefuseAsync(context, selection.Reason ?? "unsupported subprotocol", cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            SubProtocol = selection.Subprotocol,
+            KeepAliveInterval = options.KeepAliveInterval,
+            KeepAliveTimeout = options.KeepAliveTimeout,
+            // permessage-deflate would only burn CPU on already-compressed media, and the JS polyfills don't ask for it.
+            DangerousEnableCompression = false,
+        }).ConfigureAwait(false);
+
+        var channel = new WebSocketRecordChannel(socket, options.MaxIncomingRecordSize);
+        return new AcceptedChannel(channel, SessionPath(context.Request), Jwt(context.Request), selection);
+    }
+
+    /// <summary>The session root: the request path, <c>/</c> when empty. The path base of a mounted app is included.</summary>
+    public static string SessionPath(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var path = request.PathBase.Add(request.Path).Value;
+        return string.IsNullOrEmpty(path) ? "/" : path;
+    }
+
+    /// <summary>The <c>jwt</c> query parameter; null when absent or empty (an empty token counts as absent).</summary>
+    public static string? Jwt(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var value = request.Query[JwtQueryParameter].FirstOrDefault();
+        return string.IsNullOrEmpty(value) ? null : value;
+    }
+
+    private static async Task RefuseAsync(HttpContext context, string reason, CancellationToken cancellationToken)
+    {
+        if (context.Response.HasStarted)
+        {
+            return;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        await context.Response.WriteAsync(reason, cancellationToken).ConfigureAwait(false);
+    }
+}

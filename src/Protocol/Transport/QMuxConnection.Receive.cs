@@ -1,0 +1,433 @@
+using Microsoft.Extensions.Logging;
+using MoqCluster.Protocol.Coding;
+
+namespace MoqCluster.Protocol.Transport;
+
+public sealed partial class QMuxConnection
+{
+    // ------------------------------------------------------------------ reader loop
+
+    /// <summary>Receives records and dispatches their frames until the channel ends; never throws.</summary>
+    private async Task ReadLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                var record = await _channel.ReceiveAsync(_receiveAbort.Token).ConfigureAwait(false);
+                if (record is not { } bytes)
+                {
+                    CloseCore(new ConnectionCloseInfo(0, "transport closed by peer", ByPeer: true), sendCloseFrame: false, 0);
+                    return;
+                }
+                if (_closeInfo is not null)
+                    continue; // keep draining until the peer closes its side
+                try
+                {
+                    ProcessRecord(bytes);
+                }
+                catch (QMuxFrameException error)
+                {
+                    CloseWithError(error);
+                }
+            }
+        }
+        catch (ConnectionClosedException ex)
+        {
+            // The channel refused the peer's input (e.g. a text WebSocket message): say so if we still can.
+            CloseCore(new ConnectionCloseInfo(ex.Code, ex.Message, ByPeer: true), sendCloseFrame: true, 0);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException
+                                       or System.Net.WebSockets.WebSocketException or InvalidOperationException)
+        {
+            CloseCore(new ConnectionCloseInfo((ulong)MoqErrorCode.Transport, $"receive failed: {ex.Message}", ByPeer: true), sendCloseFrame: false, 0);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "{Transport}: reader failed", TransportName);
+            CloseCore(new ConnectionCloseInfo(QMuxTransportError.InternalError, ex.Message, ByPeer: false), sendCloseFrame: true, 0);
+        }
+    }
+
+    private void ProcessRecord(ReadOnlyMemory<byte> record)
+    {
+        int limit = IsMultiFrame
+            ? (_options.AdvertiseMaxRecordSize == false ? (int)QMuxTransportParameters.DefaultMaxRecordSize : _options.MaxRecordSize)
+            : _options.MaxIncomingRecordSize;
+        if (record.Length > limit)
+            throw new QMuxFrameException(QMuxTransportError.FrameEncodingError, $"record of {record.Length} bytes exceeds {limit}");
+        if (record.IsEmpty && _format == QMuxWireFormat.Legacy)
+            throw new QMuxFrameException(QMuxTransportError.FrameEncodingError, "empty record");
+
+        int offset = 0;
+        while (offset < record.Length)
+        {
+            offset += QMuxFrameCodec.Decode(record, offset, _format, out var frame);
+            bool closed;
+            lock (_sync)
+            {
+                closed = _closeInfo is not null;
+                if (!closed)
+                    Dispatch(in frame);
+            }
+            if (closed || frame.Kind is QMuxFrameKind.ConnectionClose or QMuxFrameKind.ApplicationClose)
+            {
+                if (frame.Kind is QMuxFrameKind.ConnectionClose or QMuxFrameKind.ApplicationClose)
+                    CloseCore(new ConnectionCloseInfo(frame.ErrorCode, frame.Reason ?? "", ByPeer: true), sendCloseFrame: false, 0);
+                return;
+            }
+            // qmux-00 and legacy carry one frame per record; the JS decoders ignore anything after it.
+            if (!IsMultiFrame && frame.Kind != QMuxFrameKind.Padding)
+                return;
+        }
+    }
+
+    /// <summary>Applies one frame. Caller holds the lock; protocol violations throw.</summary>
+    private void Dispatch(in QMuxFrame frame)
+    {
+        switch (frame.Kind)
+        {
+            case QMuxFrameKind.Stream:
+                OnStream(frame);
+                break;
+            case QMuxFrameKind.ResetStream:
+                OnResetStream(frame);
+                break;
+            case QMuxFrameKind.StopSending:
+                if (ResolveStream(frame.StreamId, needSend: true, frame.Type) is { } stopped)
+                {
+                    stopped.CompleteStopped(frame.ErrorCode);
+                    // Answer with RESET_STREAM and the same code, unless everything was already sent.
+                    if (!stopped.SendDone)
+                    {
+                        stopped.StoppedByPeer = true;
+                        ResetSendLocked(stopped, frame.ErrorCode);
+                    }
+                }
+                break;
+            case QMuxFrameKind.MaxData:
+                if (frame.Maximum > _connSendMax)
+                {
+                    _connSendMax = frame.Maximum;
+                    UnparkConnectionBlocked();
+                }
+                break;
+            case QMuxFrameKind.MaxStreamData:
+                if (ResolveStream(frame.StreamId, needSend: true, frame.Type) is { } credited && frame.Maximum > credited.SendMax)
+                {
+                    credited.SendMax = frame.Maximum;
+                    if (credited.SendBuffer.Length > 0 || credited.FinQueued)
+                    {
+                        MarkReady(credited);
+                        WakeWriter();
+                    }
+                }
+                break;
+            case QMuxFrameKind.MaxStreamsBidi:
+            case QMuxFrameKind.MaxStreamsUni:
+            {
+                int direction = frame.Kind == QMuxFrameKind.MaxStreamsBidi ? Bidi : Uni;
+                if (frame.Maximum > _peerMaxStreams[direction])
+                {
+                    _peerMaxStreams[direction] = Math.Min(frame.Maximum, 1L << 60);
+                    ServeOpenWaiters(direction);
+                }
+                break;
+            }
+            case QMuxFrameKind.TransportParameters:
+                OnTransportParameters(frame);
+                break;
+            case QMuxFrameKind.PingRequest:
+                _control.Enqueue(new ControlFrame(ControlKind.PingResponse, 0, frame.Sequence, 0));
+                WakeWriter();
+                break;
+            default:
+                // PADDING, *_BLOCKED, QX_PING responses, DATAGRAM: nothing to do. Close frames are
+                // handled by the caller outside the lock.
+                break;
+        }
+    }
+
+    private void OnTransportParameters(in QMuxFrame frame)
+    {
+        if (!FlowControlled || _peerParametersReceived)
+            throw new QMuxFrameException(QMuxTransportError.TransportParameterError, "duplicate QX_TRANSPORT_PARAMETERS", frame.Type);
+        var p = frame.Parameters!;
+        if (p.MaxRecordSize is long size)
+        {
+            if (size < 64)
+                throw new QMuxFrameException(QMuxTransportError.TransportParameterError, $"max_record_size {size} is too small", frame.Type);
+            _peerRecordLimit = (int)Math.Min(size, WebSocketRecordLimit);
+        }
+        _peerParametersReceived = true;
+        _connSendMax = Math.Max(_connSendMax, p.InitialMaxData);
+        _peerStreamDataBidiLocal = p.InitialMaxStreamDataBidiLocal;
+        _peerStreamDataBidiRemote = p.InitialMaxStreamDataBidiRemote;
+        _peerStreamDataUni = p.InitialMaxStreamDataUni;
+        _peerMaxStreams[Bidi] = Math.Max(_peerMaxStreams[Bidi], Math.Min(p.InitialMaxStreamsBidi, 1L << 60));
+        _peerMaxStreams[Uni] = Math.Max(_peerMaxStreams[Uni], Math.Min(p.InitialMaxStreamsUni, 1L << 60));
+
+        // Streams the peer opened before its parameters arrived (sloppy peers) get their credit now.
+        foreach (var stream in _streams.Values)
+        {
+            if (!stream.HasSend)
+                continue;
+            long limit = IsLocal(stream.Id)
+                ? (stream.Direction == Uni ? _peerStreamDataUni : _peerStreamDataBidiRemote)
+                : _peerStreamDataBidiLocal;
+            if (limit > stream.SendMax)
+            {
+                stream.SendMax = limit;
+                if (stream.SendBuffer.Length > 0 || stream.FinQueued)
+                    MarkReady(stream);
+            }
+        }
+        ServeOpenWaiters(Bidi);
+        ServeOpenWaiters(Uni);
+        UnparkConnectionBlocked();
+    }
+
+    private void UnparkConnectionBlocked()
+    {
+        foreach (var stream in _connBlocked)
+        {
+            stream.Queued = false;
+            MarkReady(stream);
+        }
+        _connBlocked.Clear();
+        WakeWriter();
+    }
+
+    private void OnStream(in QMuxFrame frame)
+    {
+        var stream = ResolveStream(frame.StreamId, needSend: false, frame.Type);
+        if (stream is null)
+            return; // a stream we already finished with: late data is dropped
+        int length = frame.Data.Length;
+        long end = stream.Received + length;
+        if (stream.FinReceived && (end > stream.FinalSize || (frame.Fin && end != stream.FinalSize)))
+            throw new QMuxFrameException(QMuxTransportError.FinalSizeError, $"data beyond the final size of stream {stream.Id}", frame.Type);
+        if (stream.PeerResetCode is not null)
+            return; // after a reset only the final size matters, and that was checked above
+        if (end > stream.RecvMax)
+            throw new QMuxFrameException(QMuxTransportError.FlowControlError, $"stream {stream.Id} exceeded its window of {stream.RecvMax} bytes", frame.Type);
+        ChargeConnection(length, frame.Type);
+        stream.Received = end;
+        if (frame.Fin)
+        {
+            stream.FinReceived = true;
+            stream.FinalSize = end;
+        }
+
+        if (stream.StopSent)
+        {
+            OnConsumed(stream, length);
+            if (frame.Fin)
+                MarkRecvDone(stream);
+        }
+        else if (length > 0)
+        {
+            stream.RecvBuffer.Append(frame.Data.Span);
+            if (!FlowControlled)
+            {
+                _legacyBuffered += length;
+                if (_legacyBuffered > _options.MaxLegacyBufferedBytes)
+                    throw new QMuxFrameException(QMuxTransportError.FlowControlError, $"more than {_options.MaxLegacyBufferedBytes} unread bytes buffered", frame.Type);
+            }
+        }
+        WakeReader(stream);
+    }
+
+    private void OnResetStream(in QMuxFrame frame)
+    {
+        var stream = ResolveStream(frame.StreamId, needSend: false, frame.Type);
+        if (stream is null || stream.PeerResetCode is not null || stream.RecvDone)
+            return;
+        long finalSize = frame.FinalSize < 0 ? stream.Received : frame.FinalSize;
+        if (finalSize < stream.Received || (stream.FinReceived && finalSize != stream.FinalSize))
+            throw new QMuxFrameException(QMuxTransportError.FinalSizeError, $"RESET_STREAM final size {finalSize} of stream {stream.Id} contradicts {stream.Received} bytes received", frame.Type);
+        if (finalSize > stream.RecvMax)
+            throw new QMuxFrameException(QMuxTransportError.FlowControlError, $"RESET_STREAM final size {finalSize} exceeds the window of stream {stream.Id}", frame.Type);
+        long gap = finalSize - stream.Received;
+        ChargeConnection(gap, frame.Type);
+        stream.Received = finalSize;
+        stream.PeerResetCode = frame.ErrorCode;
+        // Unread and never-sent bytes are given back to the connection window.
+        long discarded = stream.RecvBuffer.Length;
+        stream.RecvBuffer.Clear();
+        OnConsumed(stream, discarded + gap);
+        WakeReader(stream);
+        MarkRecvDone(stream);
+    }
+
+    private void ChargeConnection(long length, ulong frameType)
+    {
+        _connReceived += length;
+        if (_connReceived > _connRecvMax)
+            throw new QMuxFrameException(QMuxTransportError.FlowControlError, $"connection exceeded its window of {_connRecvMax} bytes", frameType);
+    }
+
+    private bool IsLocal(long id) => ((id & 1) == 1) == _isServer;
+
+    /// <summary>
+    /// Finds the stream a frame refers to, creating peer-initiated streams on first sight (and any
+    /// lower-numbered ones, as QUIC does). Null for a stream that already ended. Frames for the
+    /// missing half of a uni stream, for streams we never opened, or beyond our stream limit throw.
+    /// </summary>
+    private QMuxStream? ResolveStream(long id, bool needSend, ulong frameType)
+    {
+        int direction = (int)((id >> 1) & 1);
+        long index = id >> 2;
+        if (IsLocal(id))
+        {
+            if (direction == Uni && !needSend)
+                throw new QMuxFrameException(QMuxTransportError.StreamStateError, $"receive-side frame for our send-only stream {id}", frameType);
+            if (index >= _localOpened[direction])
+                throw new QMuxFrameException(QMuxTransportError.StreamStateError, $"frame for stream {id}, which we have not opened", frameType);
+            return _streams.GetValueOrDefault(id);
+        }
+
+        if (direction == Uni && needSend)
+            throw new QMuxFrameException(QMuxTransportError.StreamStateError, $"send-side frame for the peer's send-only stream {id}", frameType);
+        if (index < _peerOpened[direction])
+            return _streams.GetValueOrDefault(id);
+        if (index >= _localMaxStreams[direction])
+            throw new QMuxFrameException(QMuxTransportError.StreamLimitError, $"stream {id} exceeds the limit of {_localMaxStreams[direction]} {(direction == Uni ? "uni" : "bidi")} streams", frameType);
+
+        QMuxStream? found = null;
+        for (long i = _peerOpened[direction]; i <= index; i++)
+        {
+            long streamId = (i << 2) | (id & 3);
+            var stream = direction == Bidi
+                ? new QMuxStream(this, streamId, hasSend: true, hasRecv: true, _peerStreamDataBidiLocal, RecvWindow(_options.InitialMaxStreamDataBidiRemote))
+                : new QMuxStream(this, streamId, hasSend: false, hasRecv: true, 0, RecvWindow(_options.InitialMaxStreamDataUni));
+            _streams.Add(streamId, stream);
+            (direction == Bidi ? _acceptBidi : _acceptUni).Writer.TryWrite(stream);
+            found = stream;
+        }
+        _peerOpened[direction] = index + 1;
+        return found;
+    }
+
+    private static void WakeReader(QMuxStream stream)
+    {
+        Release(stream.ReadWaiter);
+        stream.ReadWaiter = null;
+    }
+
+    // ------------------------------------------------------------------ application reads
+
+    internal async ValueTask<int> ReadAsync(QMuxStream stream, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task wait;
+            lock (_sync)
+            {
+                if (stream.PeerResetCode is ulong code)
+                    throw new StreamAbortedException(code, $"peer reset stream {stream.Id} ({code})");
+                if (stream.StopSent)
+                    throw new StreamAbortedException(stream.StopCode, $"stream {stream.Id} was stopped locally ({stream.StopCode})");
+                if (stream.RecvBuffer.Length > 0)
+                {
+                    if (buffer.IsEmpty)
+                        return 0;
+                    int n = stream.RecvBuffer.Read(buffer.Span);
+                    OnConsumed(stream, n);
+                    return n;
+                }
+                if (stream.FinReceived && stream.Consumed == stream.FinalSize)
+                {
+                    MarkRecvDone(stream);
+                    return 0;
+                }
+                ThrowIfClosed();
+                stream.ReadWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                wait = stream.ReadWaiter.Task;
+            }
+            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    internal void StopSending(QMuxStream stream, ulong code)
+    {
+        lock (_sync)
+        {
+            if (_closeInfo is not null || stream.StopSent || stream.PeerResetCode is not null || stream.RecvDone)
+                return;
+            stream.StopSent = true;
+            stream.StopCode = code;
+            long discarded = stream.RecvBuffer.Length;
+            stream.RecvBuffer.Clear();
+            OnConsumed(stream, discarded);
+            if (stream.FinReceived)
+            {
+                MarkRecvDone(stream);
+            }
+            else
+            {
+                _control.Enqueue(new ControlFrame(ControlKind.StopSending, stream.Id, code, 0));
+                WakeWriter();
+            }
+            WakeReader(stream);
+        }
+    }
+
+    /// <summary>
+    /// Bytes left the receive buffer (read or discarded): replenish stream and connection credit once
+    /// half a window is used, and finish the receive half when everything up to FIN is consumed.
+    /// </summary>
+    private void OnConsumed(QMuxStream stream, long count)
+    {
+        if (count <= 0)
+            return;
+        stream.Consumed += count;
+        _connConsumed += count;
+        if (!FlowControlled)
+        {
+            _legacyBuffered -= Math.Min(count, _legacyBuffered);
+            return;
+        }
+        if (!stream.FinReceived && stream.PeerResetCode is null && !stream.StopSent
+            && stream.Consumed + stream.RecvWindow - stream.RecvMax >= stream.RecvWindow / 2)
+        {
+            stream.RecvMax = stream.Consumed + stream.RecvWindow;
+            _control.Enqueue(new ControlFrame(ControlKind.MaxStreamData, stream.Id, 0, stream.RecvMax));
+            WakeWriter();
+        }
+        if (_connConsumed + _connRecvWindow - _connRecvMax >= _connRecvWindow / 2)
+        {
+            _connRecvMax = _connConsumed + _connRecvWindow;
+            _maxDataPending = true;
+            WakeWriter();
+        }
+        if (stream.FinReceived && stream.Consumed == stream.FinalSize)
+            MarkRecvDone(stream);
+    }
+
+    private void MarkRecvDone(QMuxStream stream)
+    {
+        if (stream.RecvDone)
+            return;
+        stream.RecvDone = true;
+        TryRemove(stream);
+    }
+
+    /// <summary>Forgets a stream whose halves are both finished; a peer-initiated one returns stream credit.</summary>
+    private void TryRemove(QMuxStream stream)
+    {
+        if (stream.Removed || (stream.HasSend && !stream.SendDone) || (stream.HasRecv && !stream.RecvDone))
+            return;
+        stream.Removed = true;
+        _streams.Remove(stream.Id);
+        if (IsLocal(stream.Id))
+            return;
+        int direction = stream.Direction;
+        _localMaxStreams[direction]++;
+        if (FlowControlled)
+        {
+            _maxStreamsPending[direction] = true;
+            WakeWriter();
+        }
+    }
+}

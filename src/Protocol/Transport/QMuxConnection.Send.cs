@@ -1,0 +1,299 @@
+using Microsoft.Extensions.Logging;
+using System.Text;
+using System.Threading.Channels;
+using MoqCluster.Protocol.Coding;
+
+namespace MoqCluster.Protocol.Transport;
+
+public sealed partial class QMuxConnection
+{
+    /// <summary>Room kept free for one control frame (type + three 8-byte varints).</summary>
+    private const int ControlFrameRoom = 32;
+
+    private readonly byte[] _record;
+    private readonly Queue<ControlFrame> _control = new();
+    private readonly PriorityQueue<QMuxStream, SendRank> _ready = new(SendRank.Comparer);
+    private readonly List<QMuxStream> _connBlocked = [];
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
+    {
+        FullMode = BoundedChannelFullMode.DropWrite,
+        SingleReader = true,
+    });
+    private long _readySequence;
+    private bool _parametersSent;
+
+    private enum ControlKind { ResetStream, StopSending, MaxStreamData, PingResponse }
+
+    private readonly record struct ControlFrame(ControlKind Kind, long StreamId, ulong Code, long Value);
+
+    /// <summary>Ready-queue order: higher <see cref="ISendStream.SendOrder"/> first, then first come first served.</summary>
+    private readonly record struct SendRank(long SendOrder, long Sequence)
+    {
+        public static readonly IComparer<SendRank> Comparer = Comparer<SendRank>.Create(static (a, b) =>
+            a.SendOrder != b.SendOrder ? b.SendOrder.CompareTo(a.SendOrder) : a.Sequence.CompareTo(b.Sequence));
+    }
+
+    private void WakeWriter() => _wake.Writer.TryWrite(true);
+
+    // ------------------------------------------------------------------ application calls
+
+    internal async ValueTask WriteAsync(QMuxStream stream, ReadOnlyMemory<byte> data, bool fin, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task wait;
+            lock (_sync)
+            {
+                ThrowIfClosed();
+                if (stream.ResetCode is ulong code)
+                {
+                    throw new StreamAbortedException(code, stream.StoppedByPeer
+                        ? $"peer sent STOP_SENDING ({code}) on stream {stream.Id}"
+                        : $"stream {stream.Id} was reset ({code})");
+                }
+                if (stream.FinQueued)
+                    throw new InvalidOperationException($"stream {stream.Id} is already finished");
+                if (data.IsEmpty && !fin)
+                    return;
+                if (data.IsEmpty || stream.SendBuffer.Length < _options.SendBufferSize)
+                {
+                    stream.SendBuffer.Append(data.Span);
+                    stream.FinQueued = fin;
+                    MarkReady(stream);
+                    WakeWriter();
+                    return;
+                }
+                stream.DrainWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                wait = stream.DrainWaiter.Task;
+            }
+            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    internal void ResetStream(QMuxStream stream, ulong code)
+    {
+        lock (_sync)
+        {
+            if (_closeInfo is not null || stream.SendDone)
+                return;
+            ResetSendLocked(stream, code);
+        }
+    }
+
+    /// <summary>Abandons the send half and queues RESET_STREAM with final size = bytes sent (spec §2.3.4 item 4).</summary>
+    private void ResetSendLocked(QMuxStream stream, ulong code)
+    {
+        stream.ResetCode = code;
+        stream.SendBuffer.Clear();
+        _control.Enqueue(new ControlFrame(ControlKind.ResetStream, stream.Id, code, stream.SendOffset));
+        Release(stream.DrainWaiter);
+        stream.DrainWaiter = null;
+        OnSendDone(stream);
+        WakeWriter();
+    }
+
+    private void OnSendDone(QMuxStream stream)
+    {
+        stream.SendDone = true;
+        TryRemove(stream);
+    }
+
+    /// <summary>Puts a stream with something to send in the ready queue. Caller holds the lock.</summary>
+    private void MarkReady(QMuxStream stream)
+    {
+        if (stream.Queued || stream.SendDone || _closeInfo is not null)
+            return;
+        stream.Queued = true;
+        _ready.Enqueue(stream, new SendRank(stream.SendOrder, _readySequence++));
+    }
+
+    private bool TryPopReady(out QMuxStream stream, out SendRank rank)
+    {
+        while (_ready.TryDequeue(out stream!, out rank))
+        {
+            // SendOrder may have changed while queued: re-rank lazily.
+            if (rank.SendOrder != stream.SendOrder)
+            {
+                _ready.Enqueue(stream, rank with { SendOrder = stream.SendOrder });
+                continue;
+            }
+            stream.Queued = false;
+            return true;
+        }
+        return false;
+    }
+
+    // ------------------------------------------------------------------ writer loop
+
+    /// <summary>The only code that sends on the channel: one record at a time, control frames first.</summary>
+    private async Task WriteLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                int length;
+                bool last;
+                lock (_sync)
+                    length = ComposeRecord(out last);
+                if (length > 0)
+                    await _channel.SendAsync(_record.AsMemory(0, length), _sendAbort.Token).ConfigureAwait(false);
+                if (last)
+                    break;
+                if (length == 0)
+                    await _wake.Reader.ReadAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ConnectionClosedException or ObjectDisposedException
+                                       or System.Net.WebSockets.WebSocketException or InvalidOperationException)
+        {
+            CloseCore(new ConnectionCloseInfo((ulong)MoqErrorCode.Transport, $"send failed: {ex.Message}", ByPeer: true), sendCloseFrame: false, 0);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "{Transport}: writer failed", TransportName);
+            CloseCore(new ConnectionCloseInfo(QMuxTransportError.InternalError, ex.Message, ByPeer: false), sendCloseFrame: false, 0);
+        }
+
+        var info = _closeInfo!;
+        try
+        {
+            await _channel.CloseAsync(info.Code, info.Reason).AsTask().WaitAsync(_options.CloseTimeout).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The channel is already gone or the peer stopped answering; DisposeAsync tears it down.
+        }
+    }
+
+    /// <summary>Fills <see cref="_record"/> with the next record; 0 when there is nothing to send.</summary>
+    private int ComposeRecord(out bool last)
+    {
+        last = false;
+        var span = _record.AsSpan(0, RecordLimit);
+        if (_closeInfo is { } info)
+        {
+            last = true;
+            if (!_sendCloseFrame)
+                return 0;
+            _sendCloseFrame = false;
+            var reason = Encoding.UTF8.GetBytes(info.Reason);
+            int reasonLength = Math.Min(reason.Length, Math.Min(QMuxFrameCodec.MaxReasonBytes, span.Length - ControlFrameRoom));
+            return QMuxFrameCodec.WriteClose(span, _format, info.Code, _closeFrameType, reason.AsSpan(0, reasonLength));
+        }
+
+        bool multi = IsMultiFrame;
+        int n = 0;
+        if (FlowControlled && !_parametersSent)
+        {
+            _parametersSent = true;
+            n = QMuxFrameCodec.WriteTransportParameters(span, QMuxTransportParameters.FromOptions(_options, _format));
+            if (!multi)
+                return n;
+        }
+        n = AppendControlFrames(span, n, multi);
+        if (n > 0 && !multi)
+            return n;
+        return AppendStreamFrames(span, n, multi);
+    }
+
+    /// <summary>Largest record we may send now: the channel's, the peer's max_record_size, 16 384.</summary>
+    private int RecordLimit => Math.Min(_record.Length, _peerRecordLimit);
+
+    private int AppendControlFrames(Span<byte> span, int n, bool multi)
+    {
+        while (span.Length - n >= ControlFrameRoom && (multi || n == 0))
+        {
+            if (_maxDataPending)
+            {
+                _maxDataPending = false;
+                n += QMuxFrameCodec.WriteMaxData(span[n..], _connRecvMax);
+            }
+            else if (_maxStreamsPending[Bidi])
+            {
+                _maxStreamsPending[Bidi] = false;
+                n += QMuxFrameCodec.WriteMaxStreams(span[n..], bidi: true, _localMaxStreams[Bidi]);
+            }
+            else if (_maxStreamsPending[Uni])
+            {
+                _maxStreamsPending[Uni] = false;
+                n += QMuxFrameCodec.WriteMaxStreams(span[n..], bidi: false, _localMaxStreams[Uni]);
+            }
+            else if (_control.TryDequeue(out var frame))
+            {
+                n += frame.Kind switch
+                {
+                    ControlKind.ResetStream => QMuxFrameCodec.WriteResetStream(span[n..], _format, frame.StreamId, frame.Code, frame.Value),
+                    ControlKind.StopSending => QMuxFrameCodec.WriteStopSending(span[n..], frame.StreamId, frame.Code),
+                    ControlKind.MaxStreamData => QMuxFrameCodec.WriteMaxStreamData(span[n..], frame.StreamId, frame.Value),
+                    _ => QMuxFrameCodec.WritePing(span[n..], response: true, frame.Code),
+                };
+            }
+            else
+            {
+                break;
+            }
+        }
+        return n;
+    }
+
+    private int AppendStreamFrames(Span<byte> span, int n, bool multi)
+    {
+        int payloadCap = _format == QMuxWireFormat.Legacy ? QMuxFrameCodec.LegacyMaxStreamPayload : int.MaxValue;
+        while (multi || n == 0)
+        {
+            if (!TryPopReady(out var stream, out var rank))
+                break;
+            if (stream.SendDone)
+                continue;
+
+            long available = stream.SendBuffer.Length;
+            long credit = Math.Min(stream.SendMax - stream.SendOffset, _connSendMax - _connSent);
+            int room = span.Length - n;
+            int payloadRoom = Math.Min(payloadCap, room - QMuxFrameCodec.StreamHeaderSize(_format, stream.Id, stream.SendOffset, room));
+            int take = (int)Math.Max(0, Math.Min(Math.Min(available, credit), payloadRoom));
+            bool fin = stream.FinQueued && take == available;
+
+            if (payloadRoom < (available > 0 ? 1 : 0) || payloadRoom < 0)
+            {
+                // The record is full: keep the stream's place for the next record.
+                stream.Queued = true;
+                _ready.Enqueue(stream, rank);
+                break;
+            }
+            if (take == 0 && !fin)
+            {
+                if (available > 0 && stream.SendMax - stream.SendOffset > 0)
+                {
+                    // Waiting on connection credit: parked until MAX_DATA.
+                    stream.Queued = true;
+                    _connBlocked.Add(stream);
+                }
+                // Otherwise waiting on stream credit: MAX_STREAM_DATA marks it ready again.
+                continue;
+            }
+
+            n += QMuxFrameCodec.WriteStreamHeader(span[n..], _format, stream.Id, stream.SendOffset, take, fin);
+            stream.SendBuffer.Read(span.Slice(n, take));
+            n += take;
+            stream.SendOffset += take;
+            _connSent += take;
+
+            if (stream.DrainWaiter is not null && stream.SendBuffer.Length < _options.SendBufferSize)
+            {
+                Release(stream.DrainWaiter);
+                stream.DrainWaiter = null;
+            }
+            if (fin)
+            {
+                stream.FinSent = true;
+                OnSendDone(stream);
+            }
+            else if (stream.SendBuffer.Length > 0)
+            {
+                MarkReady(stream); // back of its priority class: round robin between equals
+            }
+        }
+        return n;
+    }
+}

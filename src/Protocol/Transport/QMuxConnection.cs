@@ -1,0 +1,324 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace MoqCluster.Protocol.Transport;
+
+/// <summary>
+/// A moq-lite connection multiplexed over an <see cref="IRecordChannel"/> with the legacy
+/// <c>webtransport</c> framing or QMux draft-00/01/02 (spec §2.3): stream ids, flow control in both
+/// directions, stream limits, resets, stop-sending, pings and close.
+/// </summary>
+/// <remarks>
+/// <para>Construct it over a connected channel, then call <see cref="Start"/> once. On QMux formats our
+/// QX_TRANSPORT_PARAMETERS are the first record sent; streams can be opened (and data sent) only once
+/// the peer's parameters have granted credit.</para>
+/// <para><see cref="ISendStream.WriteAsync"/> copies the data into pooled per-stream buffers and completes
+/// as soon as it is queued (the caller may reuse its memory); it waits only while the stream already
+/// holds <see cref="QMuxOptions.SendBufferSize"/> unsent bytes, which is how the peer's flow control
+/// pushes back. A cancelled write queued nothing.</para>
+/// <para>Received data is appended in arrival order; STREAM offsets are not checked (@moq/qmux 0.0.6
+/// sends every frame at "offset 0"). Closing discards unsent data and unread data, as QUIC does.</para>
+/// </remarks>
+public sealed partial class QMuxConnection : IMoqConnection
+{
+    private const int Bidi = 0;
+    private const int Uni = 1;
+
+    /// <summary>Largest record any WebSocket client accepts (@moq/qmux 0.3.3 on qmux-00).</summary>
+    private const int WebSocketRecordLimit = 16384;
+
+    private readonly IRecordChannel _channel;
+    private readonly QMuxWireFormat _format;
+    private readonly bool _isServer;
+    private readonly QMuxOptions _options;
+    private readonly ILogger _logger;
+    private readonly Lock _sync = new();
+    private readonly Dictionary<long, QMuxStream> _streams = new();
+    private readonly Channel<QMuxStream> _acceptBidi = Channel.CreateUnbounded<QMuxStream>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly Channel<QMuxStream> _acceptUni = Channel.CreateUnbounded<QMuxStream>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly Queue<TaskCompletionSource<QMuxStream>>[] _openWaiters = [new(), new()];
+    private readonly TaskCompletionSource<ConnectionCloseInfo> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _sendAbort = new();
+    private readonly CancellationTokenSource _receiveAbort = new();
+
+    // Peer's limits on what we send.
+    private bool _peerParametersReceived;
+    private long _connSendMax;
+    private long _connSent;
+    private long _peerStreamDataBidiLocal;
+    private long _peerStreamDataBidiRemote;
+    private long _peerStreamDataUni;
+    private readonly long[] _peerMaxStreams = new long[2];
+    private readonly long[] _localOpened = new long[2];
+    private int _peerRecordLimit;
+
+    // Our limits on what the peer sends.
+    private readonly long _connRecvWindow;
+    private long _connRecvMax;
+    private long _connReceived;
+    private long _connConsumed;
+    private readonly long[] _localMaxStreams = new long[2];
+    private readonly long[] _peerOpened = new long[2];
+    private readonly bool[] _maxStreamsPending = new bool[2];
+    private bool _maxDataPending;
+    private long _legacyBuffered;
+
+    private ConnectionCloseInfo? _closeInfo;
+    private bool _sendCloseFrame;
+    private ulong _closeFrameType;
+    private int _started;
+    private Task _readerTask = Task.CompletedTask;
+    private Task _writerTask = Task.CompletedTask;
+
+    /// <summary>Creates a connection over <paramref name="channel"/>; call <see cref="Start"/> to run it.</summary>
+    /// <param name="channel">The connected record channel; the connection owns and disposes it.</param>
+    /// <param name="format">The framing selected by the subprotocol (or <see cref="QMuxWireFormat.Qmux01"/> for TCP).</param>
+    /// <param name="isServer">True on the accepting side (server-initiated stream ids have bit 0 set).</param>
+    /// <param name="applicationProtocol">The negotiated moq-lite protocol, e.g. <c>moq-lite-04</c>, or null for legacy SETUP.</param>
+    /// <param name="transportName">A short name for logs, e.g. <c>websocket/qmux-00</c>.</param>
+    /// <param name="options">Advertised limits and buffering; <see cref="QMuxOptions.Default"/> when null.</param>
+    /// <param name="logger">Receives one line per abnormal close.</param>
+    public QMuxConnection(
+        IRecordChannel channel,
+        QMuxWireFormat format,
+        bool isServer,
+        string? applicationProtocol,
+        string transportName,
+        QMuxOptions? options = null,
+        ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        _channel = channel;
+        _format = format;
+        _isServer = isServer;
+        ApplicationProtocol = applicationProtocol;
+        TransportName = transportName;
+        _options = options ?? QMuxOptions.Default;
+        _logger = logger ?? NullLogger.Instance;
+
+        _peerRecordLimit = IsMultiFrame ? (int)QMuxTransportParameters.DefaultMaxRecordSize : WebSocketRecordLimit;
+        _localMaxStreams[Bidi] = _options.InitialMaxStreamsBidi;
+        _localMaxStreams[Uni] = _options.InitialMaxStreamsUni;
+        if (FlowControlled)
+        {
+            _connRecvWindow = _options.InitialMaxData;
+            _connRecvMax = _options.InitialMaxData;
+        }
+        else
+        {
+            // Legacy framing has no credit: everything is allowed both ways.
+            _connSendMax = long.MaxValue;
+            _connRecvWindow = long.MaxValue;
+            _connRecvMax = long.MaxValue;
+            _peerStreamDataBidiLocal = _peerStreamDataBidiRemote = _peerStreamDataUni = long.MaxValue;
+            _peerMaxStreams[Bidi] = _peerMaxStreams[Uni] = long.MaxValue;
+            _peerParametersReceived = true;
+        }
+        _record = new byte[Math.Min(channel.MaxRecordSize, WebSocketRecordLimit)];
+    }
+
+    /// <inheritdoc />
+    public string? ApplicationProtocol { get; }
+
+    /// <inheritdoc />
+    public string TransportName { get; }
+
+    /// <inheritdoc />
+    public bool IsUrlLess { get; init; }
+
+    /// <summary>The framing in use.</summary>
+    public QMuxWireFormat WireFormat => _format;
+
+    /// <inheritdoc />
+    public Task<ConnectionCloseInfo> Closed => _closed.Task;
+
+    /// <summary>Completes when the reader and writer loops have both finished (after close).</summary>
+    public Task Completion => Task.WhenAll(_readerTask, _writerTask);
+
+    private bool FlowControlled => _format != QMuxWireFormat.Legacy;
+
+    private bool IsMultiFrame => _format is QMuxWireFormat.Qmux01 or QMuxWireFormat.Qmux02;
+
+    /// <summary>
+    /// Starts the reader and writer loops (on QMux formats the writer first sends our transport
+    /// parameters). Idempotent; the loops never throw, failures close the connection.
+    /// </summary>
+    public void Start()
+    {
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+            return;
+        _writerTask = Task.Run(WriteLoopAsync);
+        _readerTask = Task.Run(ReadLoopAsync);
+    }
+
+    // ------------------------------------------------------------------ opening and accepting
+
+    /// <inheritdoc />
+    public async ValueTask<IBidiStream> OpenBidiAsync(CancellationToken cancellationToken = default) =>
+        await OpenAsync(Bidi, cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async ValueTask<ISendStream> OpenUniAsync(CancellationToken cancellationToken = default) =>
+        await OpenAsync(Uni, cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async ValueTask<IBidiStream?> AcceptBidiAsync(CancellationToken cancellationToken = default) =>
+        await AcceptAsync(_acceptBidi.Reader, cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async ValueTask<IRecvStream?> AcceptUniAsync(CancellationToken cancellationToken = default) =>
+        await AcceptAsync(_acceptUni.Reader, cancellationToken).ConfigureAwait(false);
+
+    private static async ValueTask<QMuxStream?> AcceptAsync(ChannelReader<QMuxStream> reader, CancellationToken cancellationToken)
+    {
+        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (reader.TryRead(out var stream))
+                return stream;
+        }
+        return null;
+    }
+
+    private async ValueTask<QMuxStream> OpenAsync(int direction, CancellationToken cancellationToken)
+    {
+        TaskCompletionSource<QMuxStream> waiter;
+        lock (_sync)
+        {
+            ThrowIfClosed();
+            if (_openWaiters[direction].Count == 0 && CanOpen(direction))
+                return RegisterLocalStream(direction);
+            waiter = new TaskCompletionSource<QMuxStream>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _openWaiters[direction].Enqueue(waiter);
+        }
+        using (cancellationToken.Register(static w => ((TaskCompletionSource<QMuxStream>)w!).TrySetCanceled(), waiter))
+            return await waiter.Task.ConfigureAwait(false);
+    }
+
+    private bool CanOpen(int direction) => _localOpened[direction] < _peerMaxStreams[direction];
+
+    /// <summary>Hands stream credit to waiting openers in order. Caller holds the lock.</summary>
+    private void ServeOpenWaiters(int direction)
+    {
+        var waiters = _openWaiters[direction];
+        while (waiters.Count > 0 && CanOpen(direction))
+        {
+            var waiter = waiters.Dequeue();
+            if (waiter.Task.IsCompleted)
+                continue;
+            var stream = NewLocalStream(direction);
+            if (waiter.TrySetResult(stream))
+                AddLocalStream(stream, direction);
+        }
+    }
+
+    private QMuxStream RegisterLocalStream(int direction)
+    {
+        var stream = NewLocalStream(direction);
+        AddLocalStream(stream, direction);
+        return stream;
+    }
+
+    private QMuxStream NewLocalStream(int direction)
+    {
+        long id = (_localOpened[direction] << 2) | ((long)direction << 1) | (_isServer ? 1L : 0L);
+        return direction == Bidi
+            ? new QMuxStream(this, id, hasSend: true, hasRecv: true, _peerStreamDataBidiRemote, RecvWindow(_options.InitialMaxStreamDataBidiLocal))
+            : new QMuxStream(this, id, hasSend: true, hasRecv: false, _peerStreamDataUni, 0);
+    }
+
+    private void AddLocalStream(QMuxStream stream, int direction)
+    {
+        _streams.Add(stream.Id, stream);
+        _localOpened[direction]++;
+    }
+
+    private long RecvWindow(long advertised) => FlowControlled ? advertised : long.MaxValue;
+
+    // ------------------------------------------------------------------ closing
+
+    /// <inheritdoc />
+    public void Close(ulong code, string reason) =>
+        CloseCore(new ConnectionCloseInfo(code, reason, ByPeer: false), sendCloseFrame: true, frameType: 0);
+
+    /// <summary>
+    /// Records why the connection closed, fails everything pending and tells the writer to finish
+    /// (with a close frame when <paramref name="sendCloseFrame"/>). Only the first call has an effect.
+    /// </summary>
+    private bool CloseCore(ConnectionCloseInfo info, bool sendCloseFrame, ulong frameType)
+    {
+        List<QMuxStream> streams;
+        List<TaskCompletionSource<QMuxStream>> openers = [];
+        lock (_sync)
+        {
+            if (_closeInfo is not null)
+                return false;
+            _closeInfo = info;
+            _sendCloseFrame = sendCloseFrame;
+            _closeFrameType = frameType;
+            streams = [.. _streams.Values];
+            foreach (var queue in _openWaiters)
+            {
+                openers.AddRange(queue);
+                queue.Clear();
+            }
+            foreach (var stream in streams)
+            {
+                stream.SendBuffer.Clear();
+                stream.RecvBuffer.Clear();
+                Release(stream.ReadWaiter);
+                stream.ReadWaiter = null;
+                Release(stream.DrainWaiter);
+                stream.DrainWaiter = null;
+            }
+            _streams.Clear();
+            _ready.Clear();
+            _connBlocked.Clear();
+            _control.Clear();
+        }
+        _acceptBidi.Writer.TryComplete();
+        _acceptUni.Writer.TryComplete();
+        // Drain streams nobody accepted so their pooled buffers go back.
+        while (_acceptBidi.Reader.TryRead(out var s)) { s.RecvBuffer.Clear(); }
+        while (_acceptUni.Reader.TryRead(out var s)) { s.RecvBuffer.Clear(); }
+        var error = new ConnectionClosedException(info.Code, $"connection closed: {info.Reason}");
+        foreach (var opener in openers)
+            opener.TrySetException(error);
+        _closed.TrySetResult(info);
+        WakeWriter();
+        // Bound how long the final close frame may wait on a peer that no longer reads.
+        try { _sendAbort.CancelAfter(_options.CloseTimeout); } catch (ObjectDisposedException) { }
+        return true;
+    }
+
+    private static void Release(TaskCompletionSource? waiter) => waiter?.TrySetResult();
+
+    private void ThrowIfClosed()
+    {
+        if (_closeInfo is { } info)
+            throw new ConnectionClosedException(info.Code, $"connection closed: {info.Reason}");
+    }
+
+    /// <summary>The peer broke the protocol: log once and close with a transport error code.</summary>
+    private void CloseWithError(QMuxFrameException error)
+    {
+        if (CloseCore(new ConnectionCloseInfo(error.Code, error.Message, ByPeer: false), sendCloseFrame: true, error.FrameType))
+            _logger.LogWarning("{Transport}: closing connection, protocol error 0x{Code:x}: {Reason}", TransportName, error.Code, error.Message);
+    }
+
+    /// <summary>Closes (if still open), waits for the loops, and disposes the channel.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        Close(0, "disposed");
+        if (Volatile.Read(ref _started) != 0)
+        {
+            await _writerTask.ConfigureAwait(false);
+            // A peer that never closes its side would keep the reader waiting: cut it off.
+            _receiveAbort.Cancel();
+        }
+        await _channel.DisposeAsync().ConfigureAwait(false);
+        await _readerTask.ConfigureAwait(false);
+        _sendAbort.Dispose();
+        _receiveAbort.Dispose();
+    }
+}

@@ -1,0 +1,102 @@
+namespace MoqCluster.Protocol.Transport;
+
+/// <summary>
+/// One QMux stream: the state of its send half and/or receive half. All fields are guarded by the
+/// owning <see cref="QMuxConnection"/>'s lock; the interface methods delegate to the connection so
+/// that flow control and scheduling live in one place.
+/// </summary>
+internal sealed class QMuxStream : IBidiStream, ISendStream, IRecvStream
+{
+    private readonly QMuxConnection _connection;
+    private readonly TaskCompletionSource<ulong> _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public QMuxStream(QMuxConnection connection, long id, bool hasSend, bool hasRecv, long sendMax, long recvWindow)
+    {
+        _connection = connection;
+        Id = id;
+        HasSend = hasSend;
+        HasRecv = hasRecv;
+        SendMax = sendMax;
+        RecvWindow = recvWindow;
+        RecvMax = recvWindow;
+    }
+
+    /// <inheritdoc cref="ISendStream.Id" />
+    public long Id { get; }
+
+    public bool HasSend { get; }
+    public bool HasRecv { get; }
+
+    /// <summary>Uni or bidi: index 1 or 0 into per-direction tables.</summary>
+    public int Direction => (int)((Id >> 1) & 1);
+
+    // ------------------------------------------------------------ send half
+    public StreamBuffer SendBuffer { get; } = new();
+    public long SendOffset { get; set; }
+    public long SendMax { get; set; }
+    public bool FinQueued { get; set; }
+    public bool FinSent { get; set; }
+    public ulong? ResetCode { get; set; }
+    public bool StoppedByPeer { get; set; }
+    public bool SendDone { get; set; }
+
+    /// <summary>In the ready queue (or parked waiting for connection credit).</summary>
+    public bool Queued { get; set; }
+
+    public TaskCompletionSource? DrainWaiter { get; set; }
+
+    /// <inheritdoc />
+    public long SendOrder { get; set; }
+
+    /// <inheritdoc />
+    public Task<ulong> Stopped => _stopped.Task;
+
+    public void CompleteStopped(ulong code) => _stopped.TrySetResult(code);
+
+    // ------------------------------------------------------------ receive half
+    public StreamBuffer RecvBuffer { get; } = new();
+
+    /// <summary>Bytes received (appended in arrival order) including discarded ones.</summary>
+    public long Received { get; set; }
+
+    /// <summary>Bytes read by the application or discarded.</summary>
+    public long Consumed { get; set; }
+
+    /// <summary>Our advertised limit (absolute offset) for this stream.</summary>
+    public long RecvMax { get; set; }
+
+    public long RecvWindow { get; }
+    public bool FinReceived { get; set; }
+    public long FinalSize { get; set; }
+    public ulong? PeerResetCode { get; set; }
+    public bool StopSent { get; set; }
+    public ulong StopCode { get; set; }
+    public bool RecvDone { get; set; }
+    public TaskCompletionSource? ReadWaiter { get; set; }
+
+    public bool Removed { get; set; }
+
+    // ------------------------------------------------------------ interfaces
+    /// <inheritdoc />
+    public ISendStream Send => this;
+
+    /// <inheritdoc />
+    public IRecvStream Recv => this;
+
+    /// <inheritdoc />
+    public ValueTask WriteAsync(ReadOnlyMemory<byte> data, bool fin = false, CancellationToken cancellationToken = default) =>
+        _connection.WriteAsync(this, data, fin, cancellationToken);
+
+    /// <inheritdoc />
+    public void Reset(ulong code) => _connection.ResetStream(this, code);
+
+    /// <inheritdoc />
+    public ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        _connection.ReadAsync(this, buffer, cancellationToken);
+
+    /// <inheritdoc />
+    public void StopSending(ulong code) => _connection.StopSending(this, code);
+
+    /// <inheritdoc />
+    public override string ToString() => $"stream {Id}";
+}

@@ -1,0 +1,114 @@
+using System.Buffers;
+using System.Net.Sockets;
+using MoqCluster.Protocol.Coding;
+
+namespace MoqCluster.Protocol.Transport;
+
+/// <summary>
+/// Records over a TCP byte stream: each record is preceded by its length as a QUIC varint (the
+/// qmux-01 record layer). Records longer than <see cref="MaxRecordSize"/> are refused in both directions.
+/// </summary>
+public sealed class TcpRecordChannel : IRecordChannel
+{
+    /// <summary>Default record cap: 64 KiB.</summary>
+    public const int DefaultMaxRecordSize = 64 * 1024;
+
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly byte[] _receiveBuffer;
+    private int _start;
+    private int _end;
+    private int _shutdown;
+
+    /// <summary>Wraps a connected socket; the channel owns it.</summary>
+    /// <param name="socket">A connected TCP socket.</param>
+    /// <param name="maxRecordSize">Largest record sent or accepted.</param>
+    public TcpRecordChannel(Socket socket, int maxRecordSize = DefaultMaxRecordSize)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxRecordSize, 64);
+        _socket = socket;
+        _socket.NoDelay = true;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        MaxRecordSize = maxRecordSize;
+        // Room for one whole record and its prefix, plus slack so one read can carry several small records.
+        _receiveBuffer = new byte[maxRecordSize + 8 + 16 * 1024];
+    }
+
+    /// <inheritdoc />
+    public int MaxRecordSize { get; }
+
+    /// <inheritdoc />
+    public async ValueTask SendAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default)
+    {
+        if (record.Length > MaxRecordSize)
+            throw new ArgumentException($"record of {record.Length} bytes exceeds {MaxRecordSize}", nameof(record));
+        // One write per record: prefix and body in the same segment.
+        var buffer = ArrayPool<byte>.Shared.Rent(record.Length + 8);
+        try
+        {
+            int n = VarInt.Write(buffer, (ulong)record.Length);
+            record.CopyTo(buffer.AsMemory(n));
+            await _stream.WriteAsync(buffer.AsMemory(0, n + record.Length), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<ReadOnlyMemory<byte>?> ReceiveAsync(CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var available = _receiveBuffer.AsSpan(_start, _end - _start);
+            if (VarInt.TryRead(available, out ulong length, out int used))
+            {
+                if (length > (ulong)MaxRecordSize)
+                    throw new ConnectionClosedException(QMuxTransportError.FrameEncodingError, $"TCP record of {length} bytes exceeds {MaxRecordSize}");
+                if (available.Length >= used + (int)length)
+                {
+                    var record = _receiveBuffer.AsMemory(_start + used, (int)length);
+                    _start += used + (int)length;
+                    return record;
+                }
+            }
+            if (_start > 0 && (_end == _receiveBuffer.Length || _start == _end))
+            {
+                // Move the partial record to the front; the previous record's memory is no longer promised.
+                _receiveBuffer.AsSpan(_start, _end - _start).CopyTo(_receiveBuffer);
+                _end -= _start;
+                _start = 0;
+            }
+            int read = await _stream.ReadAsync(_receiveBuffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                if (_end == _start)
+                    return null;
+                throw new ConnectionClosedException((ulong)MoqErrorCode.Transport, "TCP stream ended inside a record");
+            }
+            _end += read;
+        }
+    }
+
+    /// <summary>Shuts down our sending direction; the peer reads end-of-stream. Idempotent.</summary>
+    public ValueTask CloseAsync(ulong code, string reason)
+    {
+        if (Interlocked.Exchange(ref _shutdown, 1) == 0)
+        {
+            try
+            {
+                _socket.Shutdown(SocketShutdown.Send);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                // Already reset or disposed: nothing left to shut down.
+            }
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Closes the socket.</summary>
+    public ValueTask DisposeAsync() => _stream.DisposeAsync();
+}
