@@ -98,10 +98,11 @@ public sealed class MoqClient : IAsyncDisposable
                     throw new ConnectionClosedException((ulong)MoqErrorCode.Transport, ex.Message);
                 }
             case "tcp":
-                return await QMuxTcp.ConnectAsync(url.Host, url.Port, ct).ConfigureAwait(false);
+                return await QMuxTcpClient.ConnectAsync(url.Host, url.Port, logger: options.Logger, cancellationToken: ct).ConfigureAwait(false);
             case "quic" or "moqt":
                 QuicSupport.ThrowIfUnsupported();
-                return await QuicMoqClient.ConnectAsync(url, new QuicMoqClientOptions { VerifyCertificate = options.VerifyCertificate }, ct).ConfigureAwait(false);
+                return await QuicMoqClient.ConnectAsync(new System.Net.DnsEndPoint(url.Host, url.Port),
+                    new QuicMoqClientOptions { VerifyCertificate = options.VerifyCertificate, ConnectTimeout = options.ConnectTimeout }, ct).ConfigureAwait(false);
             default:
                 throw new ArgumentException($"unsupported scheme '{url.Scheme}' (http, https, ws, wss, tcp, quic)", nameof(url));
         }
