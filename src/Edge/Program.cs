@@ -1,0 +1,19 @@
+using MoqCluster.Edge.Relay;
+
+var builder = WebApplication.CreateBuilder(args);
+if (builder.Configuration["urls"] is null && builder.Configuration["ASPNETCORE_URLS"] is null)
+    builder.WebHost.UseUrls("http://localhost:4443");
+builder.Services.Configure<EdgeOptions>(builder.Configuration.GetSection("Relay"));
+builder.Services.AddSingleton<RelayHost>();
+
+var app = builder.Build();
+app.UseWebSockets();
+app.Use(async (context, next) =>
+{
+    if (context.WebSockets.IsWebSocketRequest)
+        await context.RequestServices.GetRequiredService<RelayHost>().HandleWebSocketAsync(context);
+    else
+        await next(context);
+});
+app.MapGet("/health", (RelayHost relay) => Results.Ok(new { status = "ok", broadcasts = relay.Origin.Count }));
+app.Run();

@@ -1,0 +1,91 @@
+using Microsoft.Extensions.Options;
+using MoqCluster.Edge.Auth;
+using MoqCluster.Protocol.Coding;
+using MoqCluster.Protocol.Model;
+using MoqCluster.Protocol.Session;
+using MoqCluster.Protocol.Transport;
+using SessionOptions = MoqCluster.Protocol.Session.SessionOptions;
+
+namespace MoqCluster.Edge.Relay;
+
+/// <summary>
+/// The single-node relay: one origin table shared by every session. A client's broadcasts enter the table
+/// under its session root and publish grants; it is served from the table within its subscribe grants.
+/// </summary>
+public sealed class RelayHost
+{
+    private readonly ILogger<RelayHost> _logger;
+    private readonly ILoggerFactory _loggers;
+    private readonly PublicAccess _public;
+    private readonly EdgeOptions _options;
+
+    /// <summary>Creates the relay from configuration.</summary>
+    public RelayHost(IOptions<EdgeOptions> options, IConfiguration configuration, ILoggerFactory loggers)
+    {
+        _options = options.Value;
+        _loggers = loggers;
+        _logger = loggers.CreateLogger<RelayHost>();
+        var configured = configuration["Auth:Public"];
+        _public = PublicAccess.Parse(configured ?? (configuration["Auth:Key"] is null ? "anon" : ""));
+        OriginId = _options.OriginId != 0 ? _options.OriginId : SessionOptions.NewOriginId();
+    }
+
+    /// <summary>The table of live broadcasts.</summary>
+    public Origin Origin { get; } = new();
+
+    /// <summary>This relay's hop id.</summary>
+    public ulong OriginId { get; }
+
+    /// <summary>Authorises a connection path and optional token; null = 401.</summary>
+    public AccessGrant? Authorize(MoqPath path, string? jwt)
+    {
+        if (!string.IsNullOrEmpty(jwt))
+            return null; // token verification arrives with the Auth:Key support
+        return _public.Grant(path);
+    }
+
+    /// <summary>Serves one WebSocket upgrade as a moq-lite session until it closes.</summary>
+    public async Task HandleWebSocketAsync(HttpContext context)
+    {
+        var path = MoqPath.Parse(context.Request.Path.Value);
+        var grant = Authorize(path, context.Request.Query[MoqWebSocketAcceptor.JwtQueryParameter]);
+        if (grant is null || grant.IsEmpty)
+        {
+            context.Response.StatusCode = grant is null ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden;
+            _logger.LogInformation("refused session at /{Path}: HTTP {Status}", path, context.Response.StatusCode);
+            return;
+        }
+        var accepted = await MoqWebSocketAcceptor.AcceptAsync(context, cancellationToken: context.RequestAborted);
+        if (accepted is null)
+            return;
+        await ServeAsync(accepted.Connection, grant, accepted.Subprotocol ?? "none");
+    }
+
+    /// <summary>Runs a session on an accepted connection with the given grant.</summary>
+    public async Task ServeAsync(IMoqConnection connection, AccessGrant grant, string label)
+    {
+        var options = new SessionOptions
+        {
+            OriginId = OriginId,
+            Publish = grant.Subscribe.Count > 0 ? Origin.Consumer(grant.Root, grant.Subscribe) : null,
+            Subscribe = grant.Publish.Count > 0 ? Origin.Producer(grant.Root, grant.Publish) : null,
+            Logger = _loggers.CreateLogger<MoqSession>(),
+        };
+        MoqSession session;
+        try
+        {
+            session = await MoqSession.AcceptAsync(connection, options);
+        }
+        catch (ProtocolException)
+        {
+            await connection.DisposeAsync();
+            return;
+        }
+        _logger.LogInformation("session {Version} over {Transport} ({Label}) at /{Root}", session.Version.Name(), connection.TransportName, label, grant.Root);
+        await using (session)
+        {
+            var closed = await session.Closed;
+            _logger.LogInformation("session at /{Root} closed: code {Code} {Reason}", grant.Root, closed.Code, closed.Reason);
+        }
+    }
+}
