@@ -27,7 +27,8 @@ public static class MoqWebSocketAcceptor
     }
 
     /// <summary>
-    /// Accepts the upgrade and builds the QMux connection. Returns null after answering HTTP 400 when the request
+    /// Accepts the upgrade and builds the QMux connection (started, server role, transport name such as
+    /// <c>websocket/qmux-00</c>). Returns null after answering HTTP 400 when the request
     /// is not a WebSocket upgrade or none of the offered subprotocols is acceptable.
     /// </summary>
     public static async Task<AcceptedConnection?> AcceptAsync(
@@ -39,7 +40,7 @@ public static class MoqWebSocketAcceptor
             return null;
         }
 
-        var connection = WebSocketMoqConnection.Create(accepted.Channel, accepted.Selection, isServer: true);
+        var connection = WebSocketMoqConnection.Create(accepted.Channel, accepted.Selection, isServer: true, options?.QMux, options?.Logger);
         return new AcceptedConnection(connection, accepted.Path, accepted.Jwt, accepted.Selection.Subprotocol, accepted.Selection);
     }
 
@@ -75,7 +76,7 @@ public static class MoqWebSocketAcceptor
             DangerousEnableCompression = false,
         }).ConfigureAwait(false);
 
-        var channel = new WebSocketRecordChannel(socket, options.MaxIncomingRecordSize);
+        var channel = new WebSocketRecordChannel(socket, options.QMux.MaxIncomingRecordSize);
         return new AcceptedChannel(channel, SessionPath(context.Request), Jwt(context.Request), selection);
     }
 
