@@ -9,7 +9,9 @@ namespace MoqCluster.Protocol.Transport;
 /// <remarks>
 /// No authentication happens here: the edge inspects <see cref="AcceptedConnection.Path"/> /
 /// <see cref="AcceptedConnection.Jwt"/> (or the request directly) and answers 401/403 before calling
-/// <see cref="AcceptAsync"/>. Requires <c>app.UseWebSockets()</c> in the pipeline.
+/// <see cref="AcceptAsync"/>. Requires <c>app.UseWebSockets()</c> in the pipeline. The request handler must stay
+/// running until the session ends (e.g. <c>await accepted.Connection.Closed</c>, then dispose it): ASP.NET Core tears
+/// the socket down when the handler returns.
 /// </remarks>
 public static class MoqWebSocketAcceptor
 {
