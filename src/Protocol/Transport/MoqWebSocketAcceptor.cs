@@ -9,7 +9,9 @@ namespace MoqCluster.Protocol.Transport;
 /// <remarks>
 /// No authentication happens here: the edge inspects <see cref="AcceptedConnection.Path"/> /
 /// <see cref="AcceptedConnection.Jwt"/> (or the request directly) and answers 401/403 before calling
-/// <see cref="AcceptAsync"/>. Requires <c>app.UseWebSockets()</c> in the pipeline.
+/// <see cref="AcceptAsync"/>. Requires <c>app.UseWebSockets()</c> in the pipeline. The request handler must stay
+/// running until the session ends (e.g. <c>await accepted.Connection.Closed</c>, then dispose it): ASP.NET Core tears
+/// the socket down when the handler returns.
 /// </remarks>
 public static class MoqWebSocketAcceptor
 {
@@ -27,7 +29,8 @@ public static class MoqWebSocketAcceptor
     }
 
     /// <summary>
-    /// Accepts the upgrade and builds the QMux connection. Returns null after answering HTTP 400 when the request
+    /// Accepts the upgrade and builds the QMux connection (started, server role, transport name such as
+    /// <c>websocket/qmux-00</c>). Returns null after answering HTTP 400 when the request
     /// is not a WebSocket upgrade or none of the offered subprotocols is acceptable.
     /// </summary>
     public static async Task<AcceptedConnection?> AcceptAsync(
@@ -39,7 +42,7 @@ public static class MoqWebSocketAcceptor
             return null;
         }
 
-        var connection = WebSocketMoqConnection.Create(accepted.Channel, accepted.Selection, isServer: true);
+        var connection = WebSocketMoqConnection.Create(accepted.Channel, accepted.Selection, isServer: true, options?.QMux, options?.Logger);
         return new AcceptedConnection(connection, accepted.Path, accepted.Jwt, accepted.Selection.Subprotocol, accepted.Selection);
     }
 
@@ -75,7 +78,7 @@ public static class MoqWebSocketAcceptor
             DangerousEnableCompression = false,
         }).ConfigureAwait(false);
 
-        var channel = new WebSocketRecordChannel(socket, options.MaxIncomingRecordSize);
+        var channel = new WebSocketRecordChannel(socket, options.QMux.MaxIncomingRecordSize);
         return new AcceptedChannel(channel, SessionPath(context.Request), Jwt(context.Request), selection);
     }
 

@@ -20,7 +20,7 @@ public static class MoqWebSocketClient
         Uri uri, MoqWebSocketClientOptions? options = null, CancellationToken cancellationToken = default)
     {
         var (channel, selection) = await ConnectChannelAsync(uri, options, cancellationToken).ConfigureAwait(false);
-        return WebSocketMoqConnection.Create(channel, selection, isServer: false);
+        return WebSocketMoqConnection.Create(channel, selection, isServer: false, options?.QMux, options?.Logger);
     }
 
     /// <summary>
@@ -54,7 +54,7 @@ public static class MoqWebSocketClient
             }
 
             var selection = FromServerChoice(socket.SubProtocol);
-            return (new WebSocketRecordChannel(socket, options.MaxIncomingRecordSize), selection);
+            return (new WebSocketRecordChannel(socket, options.QMux.MaxIncomingRecordSize), selection);
         }
         catch
         {

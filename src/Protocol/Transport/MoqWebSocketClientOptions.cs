@@ -1,4 +1,5 @@
 using System.Net.Security;
+using Microsoft.Extensions.Logging;
 using MoqCluster.Protocol.Coding;
 
 namespace MoqCluster.Protocol.Transport;
@@ -37,8 +38,14 @@ public sealed record MoqWebSocketClientOptions
     /// <summary>Interval of client WebSocket keep-alive Pings; <see cref="TimeSpan.Zero"/> disables them. Default 15 s.</summary>
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Largest WebSocket message accepted from the server.</summary>
-    public int MaxIncomingRecordSize { get; init; } = WebSocketRecordChannel.DefaultMaxIncomingRecordSize;
+    /// <summary>
+    /// Limits advertised to and enforced on the server; <see cref="QMuxOptions.MaxIncomingRecordSize"/> also bounds
+    /// every WebSocket message.
+    /// </summary>
+    public QMuxOptions QMux { get; init; } = QMuxOptions.Default;
+
+    /// <summary>Receives one line per abnormal close.</summary>
+    public ILogger? Logger { get; init; }
 
     /// <summary>The offer for a set of versions and wire formats, in the same order a server would prefer them.</summary>
     public static IReadOnlyList<string> OfferFor(IEnumerable<MoqVersion> versions, IEnumerable<QMuxWireFormat> wireFormats) =>

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace MoqCluster.Protocol.Transport;
 
 /// <summary>Server-side settings for accepting MoQ WebSocket sessions.</summary>
@@ -22,6 +24,12 @@ public sealed record MoqWebSocketOptions
     /// </summary>
     public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Largest WebSocket message accepted from a client; larger ones close the session.</summary>
-    public int MaxIncomingRecordSize { get; init; } = WebSocketRecordChannel.DefaultMaxIncomingRecordSize;
+    /// <summary>
+    /// Limits advertised to and enforced on the client. <see cref="QMuxOptions.MaxIncomingRecordSize"/> also bounds
+    /// every WebSocket message (larger ones close the session with 1009).
+    /// </summary>
+    public QMuxOptions QMux { get; init; } = QMuxOptions.Default;
+
+    /// <summary>Receives one line per abnormal close of a session.</summary>
+    public ILogger? Logger { get; init; }
 }

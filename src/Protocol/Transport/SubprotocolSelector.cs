@@ -31,9 +31,16 @@ public sealed class SubprotocolSelector
         var list = new List<string>();
         foreach (var entry in preference)
         {
-            if (!WebSocketSubprotocol.TryParse(entry, out _))
+            if (!WebSocketSubprotocol.TryParse(entry, out var parsed))
             {
                 throw new ArgumentException($"'{entry}' is not a MoQ WebSocket subprotocol", nameof(preference));
+            }
+
+            if (!IsSelectable(parsed.Value))
+            {
+                throw new ArgumentException(
+                    $"'{entry}' cannot be selected: only qmux-0N with moq-lite-0N, moql or no suffix, and bare webtransport",
+                    nameof(preference));
             }
 
             if (!list.Contains(entry, StringComparer.Ordinal))
@@ -90,6 +97,15 @@ public sealed class SubprotocolSelector
 
         return new SubprotocolSelector(preference, legacySetup && formats.Contains(QMuxWireFormat.Legacy));
     }
+
+    /// <summary>
+    /// Whether a server may ever select <paramref name="subprotocol"/>: not <c>webtransport.&lt;alpn&gt;</c> (no target
+    /// client offers it and <c>@moq/qmux</c> 0.3.3 ignores the suffix) and not an IETF <c>moqt-*</c> / <c>moq-00</c>
+    /// protocol (out of scope).
+    /// </summary>
+    public static bool IsSelectable(WebSocketSubprotocol subprotocol) => subprotocol.WireFormat == QMuxWireFormat.Legacy
+        ? subprotocol.ApplicationProtocol is null
+        : subprotocol.UsesLegacySetup || subprotocol.Version is not null;
 
     /// <summary>
     /// Picks the subprotocol for a client's offer.

@@ -163,7 +163,8 @@ public sealed class WebSocketRecordChannel : IRecordChannel
 
         await CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "").ConfigureAwait(false);
         _socket.Dispose();
-        _sendLock.Dispose();
+        // _sendLock is deliberately not disposed: a racing SendAsync may still wait on it, and SemaphoreSlim holds no
+        // unmanaged resources unless its wait handle is used.
     }
 
     private Task FailAsync(WebSocketCloseStatus status, string reason) => CloseOutputAsync(status, reason);

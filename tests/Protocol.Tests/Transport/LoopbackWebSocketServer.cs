@@ -1,3 +1,5 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -19,10 +21,21 @@ internal sealed class LoopbackWebSocketServer : IAsyncDisposable
     /// <summary><c>http://127.0.0.1:port</c>.</summary>
     public Uri BaseUri { get; }
 
-    public static async Task<LoopbackWebSocketServer> StartAsync(RequestDelegate handler)
+    /// <summary>Starts the app; with a <paramref name="certificate"/> it serves HTTPS (wss://) instead of HTTP.</summary>
+    public static async Task<LoopbackWebSocketServer> StartAsync(RequestDelegate handler, X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        if (certificate is null)
+        {
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+        }
+        else
+        {
+            builder.WebHost.UseKestrelHttpsConfiguration();
+            builder.WebHost.ConfigureKestrel(kestrel =>
+                kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(certificate)));
+        }
+
         builder.Logging.ClearProviders();
         var app = builder.Build();
         app.UseWebSockets();

@@ -181,6 +181,8 @@ public sealed class SubprotocolSelectorTests
         Assert.Equal("qmux-00", selector.Select(MoqLite022).Subprotocol);
         Assert.False(selector.Select([]).Accepted);
         Assert.Throws<ArgumentException>(() => new SubprotocolSelector(["moqt-17"]));
+        Assert.Throws<ArgumentException>(() => new SubprotocolSelector(["webtransport.moq-lite-04"]));
+        Assert.Throws<ArgumentException>(() => new SubprotocolSelector(["qmux-01.moqt-17"]));
     }
 
     [Fact]

@@ -123,7 +123,7 @@ public sealed class WebSocketRecordChannelTests
             {
                 failure.TrySetResult(e);
             }
-        }, new MoqWebSocketOptions { MaxIncomingRecordSize = 1000 });
+        }, new MoqWebSocketOptions { QMux = new QMuxOptions { MaxIncomingRecordSize = 1000 } });
 
         using var cts = new CancellationTokenSource(Timeout);
         using var socket = new ClientWebSocket();
@@ -143,7 +143,7 @@ public sealed class WebSocketRecordChannelTests
         var received = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = await StartAsync(
             async accepted => received.TrySetResult((await accepted.Channel.ReceiveAsync())!.Value.Length),
-            new MoqWebSocketOptions { MaxIncomingRecordSize = 1000 });
+            new MoqWebSocketOptions { QMux = new QMuxOptions { MaxIncomingRecordSize = 1000 } });
 
         using var cts = new CancellationTokenSource(Timeout);
         var (channel, _) = await MoqWebSocketClient.ConnectChannelAsync(server.BaseUri, cancellationToken: cts.Token);
