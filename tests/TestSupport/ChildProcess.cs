@@ -106,7 +106,16 @@ public sealed class ChildProcess : IAsyncDisposable, IDisposable
         process.OutputDataReceived += (_, e) => child.OnStdout(e.Data);
         process.ErrorDataReceived += (_, e) => child.OnStderr(e.Data);
         process.Exited += (_, _) => child.Signal();
-        process.Start();
+        try
+        {
+            process.Start();
+        }
+        catch
+        {
+            process.Dispose();
+            throw;
+        }
+
         child.Id = process.Id;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
