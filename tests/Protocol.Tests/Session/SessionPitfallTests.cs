@@ -167,7 +167,7 @@ public class SessionPitfallTests
         await using var _s = server;
         var stream = await OpenAsync(raw, StreamType.Track, new TrackRequest("cam", "video"), MoqVersion.Lite05, fin: true);
         using var reader = new MoqStreamReader(stream.Recv, ProtocolLimits.Default);
-        var info = await reader.ReadMessageAsync<Messages.TrackInfo>(MoqVersion.Lite05).AsTask().WaitAsync(Guard);
+        var info = await reader.ReadMessageAsync<MoqCluster.Protocol.Messages.TrackInfo>(MoqVersion.Lite05).AsTask().WaitAsync(Guard);
         Assert.Equal(1000UL, info.Timescale);
         Assert.Equal(5000UL, info.MaxLatencyMs);
         Assert.True(await reader.IsFinishedAsync().AsTask().WaitAsync(Guard));
