@@ -124,6 +124,9 @@ internal sealed class RawPeer : IAsyncDisposable
 
     public ValueTask SendAsync(byte[] record) => _channel.SendAsync(record);
 
+    /// <summary>Ends the raw side's sending direction, as a peer answering a close would.</summary>
+    public ValueTask CloseAsync() => _channel.CloseAsync(0, "");
+
     public ValueTask SendAsync(Func<byte[], int> write)
     {
         var buffer = new byte[64 * 1024];
