@@ -68,6 +68,7 @@ public sealed partial class QMuxConnection : IMoqConnection
     private bool _sendCloseFrame;
     private ulong _closeFrameType;
     private int _started;
+    private int _disposed;
     private Task _readerTask = Task.CompletedTask;
     private Task _writerTask = Task.CompletedTask;
 
@@ -275,9 +276,10 @@ public sealed partial class QMuxConnection : IMoqConnection
             _ready.Clear();
             _connBlocked.Clear();
             _control.Clear();
+            // Under the lock: the reader adds accepted streams under it too.
+            _acceptBidi.Writer.TryComplete();
+            _acceptUni.Writer.TryComplete();
         }
-        _acceptBidi.Writer.TryComplete();
-        _acceptUni.Writer.TryComplete();
         // Drain streams nobody accepted so their pooled buffers go back.
         while (_acceptBidi.Reader.TryRead(out var s)) { s.RecvBuffer.Clear(); }
         while (_acceptUni.Reader.TryRead(out var s)) { s.RecvBuffer.Clear(); }
@@ -309,6 +311,8 @@ public sealed partial class QMuxConnection : IMoqConnection
     /// <summary>Closes (if still open), waits for the loops, and disposes the channel.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
         Close(0, "disposed");
         if (Volatile.Read(ref _started) != 0)
         {
