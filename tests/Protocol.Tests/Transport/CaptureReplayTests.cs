@@ -5,8 +5,8 @@ using static MoqCluster.Protocol.Tests.Transport.TransportTestKit;
 namespace MoqCluster.Protocol.Tests.Transport;
 
 /// <summary>
-/// Feeds what the real npm clients sent (shared/interop/captures) into a server engine: every record
-/// must be accepted and every client stream must deliver exactly the captured bytes.
+/// Feeds what the real npm clients sent (wire transcripts recorded from them, kept in Data/captures) into a
+/// server engine: every record must be accepted and every client stream must deliver exactly the captured bytes.
 /// </summary>
 public partial class CaptureReplayTests
 {
@@ -14,12 +14,10 @@ public partial class CaptureReplayTests
 
     private static string FindCaptures()
     {
-        foreach (var candidate in new[] { "/work/shared/interop/captures", Path.Combine(AppContext.BaseDirectory, "captures") })
-        {
-            if (Directory.Exists(candidate))
-                return candidate;
-        }
-        return "";
+        var directory = Path.Combine(AppContext.BaseDirectory, "Data", "captures");
+        if (!Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"capture transcripts missing: {directory}");
+        return directory;
     }
 
     [GeneratedRegex(@"^\[#1\.\d+ (C->S|S->C) ")]
@@ -65,8 +63,6 @@ public partial class CaptureReplayTests
     [InlineData("13_lite_sub_script_webtransport_lite-02.txt", QMuxWireFormat.Legacy)]
     public async Task ClientRecords_AreAccepted(string file, QMuxWireFormat format)
     {
-        if (CaptureDirectory.Length == 0)
-            return; // captures not available in this checkout
         var records = ClientRecords(Path.Combine(CaptureDirectory, file));
         Assert.NotEmpty(records);
         var frames = Frames(records, format);

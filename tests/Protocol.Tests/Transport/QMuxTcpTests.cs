@@ -107,9 +107,9 @@ public class QMuxTcpTests
 
         var big = RandomBytes(40_000);
         var prefix = new byte[4];
-        Coding.VarInt.Write(prefix, (ulong)big.Length);
+        MoqCluster.Protocol.Coding.VarInt.Write(prefix, (ulong)big.Length);
         // Send the prefix byte by byte, the body in two halves, then an empty record.
-        foreach (var b in prefix[..Coding.VarInt.SizeOf((ulong)big.Length)])
+        foreach (var b in prefix[..MoqCluster.Protocol.Coding.VarInt.SizeOf((ulong)big.Length)])
             await raw.SendAsync(new[] { b });
         await raw.SendAsync(big.AsMemory(0, 20_000));
         await raw.SendAsync(big.AsMemory(20_000));
