@@ -251,3 +251,50 @@ public class SessionPitfallTests
         }
     }
 }
+
+/// <summary>Random bytes on new streams cost only those streams: the session keeps serving.</summary>
+public class SessionGarbageTests
+{
+    [Theory]
+    [InlineData(MoqVersion.Lite03)]
+    [InlineData(MoqVersion.Lite04)]
+    [InlineData(MoqVersion.Lite05)]
+    public async Task Garbage_on_bidi_and_uni_streams_never_kills_the_session(MoqVersion version)
+    {
+        var origin = new Origin();
+        var broadcast = new BroadcastProducer();
+        var track = broadcast.CreateTrack("video");
+        origin.Publish("cam", broadcast.Consume());
+        var (client, serverConnection) = Connections(version);
+        var serverTask = MoqSession.AcceptAsync(serverConnection, new SessionOptions { Publish = origin.Consumer(), Subscribe = new Origin().Producer() });
+        await using var clientSession = await MoqSession.ConnectAsync(client, new SessionOptions { Versions = [version] }).WaitAsync(Guard);
+        await using var server = await serverTask.WaitAsync(Guard);
+
+        var random = new Random(1234);
+        for (var i = 0; i < 60; i++)
+        {
+            var garbage = new byte[random.Next(1, 200)];
+            random.NextBytes(garbage);
+            // Keep away from the stream types whose garbage is a session-level violation by design (none on new streams),
+            // and from a second lite-05 SETUP, which is one.
+            if (garbage[0] == (byte)UniStreamType.Setup)
+                garbage[0] = 0x3f;
+            if (i % 2 == 0)
+            {
+                var bidi = await client.OpenBidiAsync();
+                await bidi.Send.WriteAsync(garbage, fin: random.Next(2) == 0);
+            }
+            else
+            {
+                var uni = await client.OpenUniAsync();
+                await uni.WriteAsync(garbage, fin: random.Next(2) == 0);
+            }
+        }
+
+        using var consumer = clientSession.Consume("cam").Subscribe("video");
+        var publishing = PublishAsync(track, 2, 2);
+        await ReadAsync(consumer, 2, 2);
+        await publishing;
+        Assert.False(server.Closed.IsCompleted);
+    }
+}
