@@ -140,21 +140,32 @@ internal sealed class SessionPublisher(MoqSession session, OriginConsumer origin
         var request = await reader.ReadMessageAsync<TrackRequest>(Version, session.Token).ConfigureAwait(false);
         var broadcast = origin.Consume(request.Broadcast)
             ?? throw new ProtocolException(MoqErrorCode.NotFound, $"broadcast '{request.Broadcast}' not found");
-        // Holding a consumer briefly keeps a relay's upstream alive for the SUBSCRIBE that usually follows.
+        if (broadcast.Producer.Find(request.Track) is { InfoAsync.IsCompletedSuccessfully: true, IsClosed: false } known)
+        {
+            await WriteTrackInfoAsync(stream, known.Info).ConfigureAwait(false);
+            return;
+        }
+        // Unknown yet (a relay asks upstream): holding a consumer briefly keeps that upstream alive for the
+        // SUBSCRIBE that usually follows.
         var probe = broadcast.Subscribe(request.Track);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(session.Token);
             timeout.CancelAfter(TimeSpan.FromSeconds(10));
             var info = await probe.Track.InfoAsync.WaitAsync(timeout.Token).ConfigureAwait(false);
-            using var writer = new MessageWriter();
-            MessageCodec.Encode(writer, new TrackInfoMessage(info.Priority, info.Ordered, (ulong)info.MaxLatency.TotalMilliseconds, info.Timescale), Version);
-            await stream.Send.WriteAsync(writer.WrittenMemory, fin: true, session.Token).ConfigureAwait(false);
+            await WriteTrackInfoAsync(stream, info).ConfigureAwait(false);
         }
         finally
         {
             _ = Task.Delay(TimeSpan.FromSeconds(2)).ContinueWith(_ => probe.Dispose(), TaskScheduler.Default);
         }
+    }
+
+    private async Task WriteTrackInfoAsync(IBidiStream stream, Model.TrackInfo info)
+    {
+        using var writer = new MessageWriter();
+        MessageCodec.Encode(writer, new TrackInfoMessage(info.Priority, info.Ordered, (ulong)info.MaxLatency.TotalMilliseconds, info.Timescale), Version);
+        await stream.Send.WriteAsync(writer.WrittenMemory, fin: true, session.Token).ConfigureAwait(false);
     }
 
     public async Task ServeFetchAsync(IBidiStream stream, MoqStreamReader reader)
