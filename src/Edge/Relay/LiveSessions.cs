@@ -11,7 +11,9 @@ namespace MoqCluster.Edge.Relay;
 public sealed class LiveSessions
 {
     private readonly ConcurrentDictionary<MoqSession, byte> _sessions = new();
+    private int _handshakes;
     private volatile bool _draining;
+    private volatile bool _closing;
 
     /// <summary>True once <see cref="DrainAsync"/> started: new sessions are refused.</summary>
     public bool IsDraining => _draining;
@@ -19,14 +21,30 @@ public sealed class LiveSessions
     /// <summary>Number of sessions being served.</summary>
     public int Count => _sessions.Count;
 
-    /// <summary>Tracks a session; false when draining (the caller closes it).</summary>
+    /// <summary>
+    /// Admits a connection into its handshake; false when draining (refuse it). A drain waits for admitted
+    /// handshakes so their sessions get GOAWAY too. Pair with <see cref="EndHandshake"/>.
+    /// </summary>
+    public bool TryBeginHandshake()
+    {
+        Interlocked.Increment(ref _handshakes);
+        if (!_draining)
+            return true;
+        EndHandshake();
+        return false;
+    }
+
+    /// <summary>The handshake admitted by <see cref="TryBeginHandshake"/> finished (either way).</summary>
+    public void EndHandshake() => Interlocked.Decrement(ref _handshakes);
+
+    /// <summary>Tracks a session; false when the drain already told the others to go (the caller closes it).</summary>
     public bool TryAdd(MoqSession session)
     {
-        if (_draining)
+        if (_closing)
             return false;
         _sessions.TryAdd(session, 0);
         // A drain that started meanwhile may have missed it.
-        if (!_draining)
+        if (!_closing)
             return true;
         _sessions.TryRemove(session, out _);
         return false;
@@ -43,9 +61,13 @@ public sealed class LiveSessions
     public async Task<(int Told, int Closed)> DrainAsync(TimeSpan drain, string newSessionUri, CancellationToken cancellationToken = default)
     {
         _draining = true;
-        var sessions = _sessions.Keys.ToList();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(drain);
+        // Sessions still negotiating are about to be served: let them finish so they get GOAWAY as well.
+        while (Volatile.Read(ref _handshakes) > 0 && !deadline.IsCancellationRequested)
+            await Task.Delay(10, CancellationToken.None).ConfigureAwait(false);
+        _closing = true;
+        var sessions = _sessions.Keys.ToList();
         await Task.WhenAll(sessions.Select(s => GoAwayAsync(s, newSessionUri, deadline.Token))).ConfigureAwait(false);
         try
         {

@@ -114,6 +114,13 @@ public sealed class RelayHost
                 return ValueTask.CompletedTask;
             };
         }
+        if (!Sessions.TryBeginHandshake())
+        {
+            _metrics.SessionRefused("draining");
+            connection.Close((ulong)MoqErrorCode.Cancel, "relay shutting down");
+            await connection.DisposeAsync();
+            return;
+        }
         MoqSession session;
         try
         {
@@ -125,6 +132,10 @@ public sealed class RelayHost
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             await connection.DisposeAsync();
             return;
+        }
+        finally
+        {
+            Sessions.EndHandshake();
         }
         var root = grant!.Root;
         var version = session.Version;
