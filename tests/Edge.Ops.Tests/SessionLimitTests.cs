@@ -27,4 +27,20 @@ public sealed class SessionLimitTests
         RelayScenario.WriteGroup(tracks[0], "still flowing");
         Assert.Equal(["still flowing"], await RelayScenario.ReadGroupAsync(video));
     }
+
+    [Fact]
+    public async Task Announce_request_over_the_cap_is_refused_and_counted()
+    {
+        await using var relay = new InProcessRelay(new EdgeOptions { MaxAnnounceRequestsPerSession = 1 });
+        using var metrics = new MetricRecorder(relay.Metrics.Meter);
+        var (subscriber, _) = await relay.ConnectAsync(MoqVersion.Lite05);
+
+        using var first = subscriber.Announced(MoqPath.Parse("a"));
+        await Poll.UntilAsync(() => metrics.Sum("moq.edge.announce_requests") == 1, "the first announce request to be served");
+        using var second = subscriber.Announced(MoqPath.Parse("b"));
+        await Poll.UntilAsync(() => metrics.Sum("moq.edge.limits.exceeded", "moq.limit", "announce_requests") == 1, "the second announce request to be refused");
+        Assert.Equal(1, metrics.Sum("moq.edge.announce_requests"));
+        // One refusal resets that request only; the session stays up.
+        Assert.False(subscriber.Closed.IsCompleted);
+    }
 }

@@ -14,7 +14,7 @@ namespace MoqCluster.Protocol.Session;
 internal sealed class SessionPublisher(MoqSession session, OriginConsumer origin)
 {
     private readonly RequestQuota _subscriptions = new("subscriptions", session.Options.MaxSubscriptions);
-    private readonly RequestQuota _announceRequests = new("announce requests", session.Options.MaxAnnounceRequests);
+    private readonly RequestQuota _announceRequests = new("announce_requests", session.Options.MaxAnnounceRequests);
 
     private MoqVersion Version => session.Version;
 
