@@ -1,3 +1,5 @@
+using MoqCluster.Edge;
+using MoqCluster.Edge.Http;
 using MoqCluster.Edge.Relay;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -5,6 +7,7 @@ if (builder.Configuration["urls"] is null && builder.Configuration["ASPNETCORE_U
     builder.WebHost.UseUrls("http://localhost:4443");
 builder.Services.Configure<EdgeOptions>(builder.Configuration.GetSection("Relay"));
 builder.Services.AddSingleton<RelayHost>();
+builder.AddEdgeOperations();
 
 var app = builder.Build();
 app.UseWebSockets();
@@ -16,4 +19,5 @@ app.Use(async (context, next) =>
         await next(context);
 });
 app.MapGet("/health", (RelayHost relay) => Results.Ok(new { status = "ok", broadcasts = relay.Origin.Count }));
+app.MapEdgeEndpoints();
 app.Run();

@@ -13,9 +13,31 @@ namespace MoqCluster.Protocol.Session;
 /// </summary>
 internal sealed class SessionPublisher(MoqSession session, OriginConsumer origin)
 {
+    private readonly RequestQuota _subscriptions = new("subscriptions", session.Options.MaxSubscriptions);
+    private readonly RequestQuota _announceRequests = new("announce_requests", session.Options.MaxAnnounceRequests);
+
     private MoqVersion Version => session.Version;
 
     public async Task ServeAnnounceAsync(IBidiStream stream, MoqStreamReader reader)
+    {
+        if (!_announceRequests.TryEnter())
+        {
+            session.RefuseOverLimit(stream, _announceRequests);
+            return;
+        }
+        session.Options.Observer?.AnnounceRequests(1);
+        try
+        {
+            await ServeAnnounceRequestAsync(stream, reader).ConfigureAwait(false);
+        }
+        finally
+        {
+            _announceRequests.Exit();
+            session.Options.Observer?.AnnounceRequests(-1);
+        }
+    }
+
+    private async Task ServeAnnounceRequestAsync(IBidiStream stream, MoqStreamReader reader)
     {
         var please = await reader.ReadMessageAsync<AnnouncePlease>(Version, session.Token).ConfigureAwait(false);
         var prefix = please.Prefix;
@@ -117,6 +139,23 @@ internal sealed class SessionPublisher(MoqSession session, OriginConsumer origin
     }
 
     public async Task ServeSubscribeAsync(IBidiStream stream, MoqStreamReader reader)
+    {
+        if (!_subscriptions.TryEnter())
+        {
+            session.RefuseOverLimit(stream, _subscriptions);
+            return;
+        }
+        try
+        {
+            await ServeSubscriptionAsync(stream, reader).ConfigureAwait(false);
+        }
+        finally
+        {
+            _subscriptions.Exit();
+        }
+    }
+
+    private async Task ServeSubscriptionAsync(IBidiStream stream, MoqStreamReader reader)
     {
         var subscribe = await reader.ReadMessageAsync<Subscribe>(Version, session.Token).ConfigureAwait(false);
         var broadcast = origin.Consume(subscribe.Broadcast)

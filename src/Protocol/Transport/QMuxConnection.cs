@@ -295,6 +295,8 @@ public sealed partial class QMuxConnection : IMoqConnection
 
     private static void Release(TaskCompletionSource? waiter) => waiter?.TrySetResult();
 
+    private int _disposed;
+
     private void ThrowIfClosed()
     {
         if (_closeInfo is { } info)
@@ -308,7 +310,7 @@ public sealed partial class QMuxConnection : IMoqConnection
             _logger.LogWarning("{Transport}: closing connection, protocol error 0x{Code:x}: {Reason}", TransportName, error.Code, error.Message);
     }
 
-    /// <summary>Closes (if still open), waits for the loops, and disposes the channel.</summary>
+    /// <summary>Closes (if still open), waits for the loops, and disposes the channel. Idempotent.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
