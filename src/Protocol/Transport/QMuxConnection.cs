@@ -295,8 +295,6 @@ public sealed partial class QMuxConnection : IMoqConnection
 
     private static void Release(TaskCompletionSource? waiter) => waiter?.TrySetResult();
 
-    private int _disposed;
-
     private void ThrowIfClosed()
     {
         if (_closeInfo is { } info)
