@@ -48,7 +48,7 @@ public class SessionTests
         var groups = await ReadAsync(consumer, 5, 3);
         await publishing;
         // Groups travel on independent streams and may arrive in any order; frames within a group may not.
-        Assert.Equal([0UL, 1, 2, 3, 4], groups.Select(g => g.Sequence).Order());
+        Assert.Equal(new ulong[] { 0, 1, 2, 3, 4 }, groups.Select(g => g.Sequence).Order().ToArray());
     }
 
     [Theory]
