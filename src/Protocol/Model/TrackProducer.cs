@@ -139,6 +139,20 @@ public sealed class TrackProducer
             return AppendGroup(_latest is null ? 0 : _latest.Sequence + 1);
     }
 
+    /// <summary>
+    /// Forgets the cache when the source behind this track changes (a publisher that reconnected elsewhere
+    /// restarts its sequence numbers). Consumers keep their cursors and simply see the new groups.
+    /// </summary>
+    public void Restart()
+    {
+        lock (_lock)
+        {
+            _firstArrival += _groups.Count;
+            _groups.Clear();
+            _latest = null;
+        }
+    }
+
     /// <summary>The cached group with <paramref name="sequence"/>, or null (never cached or evicted).</summary>
     public GroupProducer? FindGroup(ulong sequence)
     {
