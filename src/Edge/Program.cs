@@ -1,9 +1,15 @@
+using MoqCluster.Edge.Auth;
+using MoqCluster.Edge.Auth.Cli;
 using MoqCluster.Edge.Relay;
+
+if (args is ["token", ..])
+    return TokenCommand.Run(args[1..], Console.Out, Console.Error);
 
 var builder = WebApplication.CreateBuilder(args);
 if (builder.Configuration["urls"] is null && builder.Configuration["ASPNETCORE_URLS"] is null)
     builder.WebHost.UseUrls("http://localhost:4443");
 builder.Services.Configure<EdgeOptions>(builder.Configuration.GetSection("Relay"));
+builder.Services.AddEdgeAuth(builder.Configuration);
 builder.Services.AddSingleton<RelayHost>();
 
 var app = builder.Build();
@@ -17,3 +23,4 @@ app.Use(async (context, next) =>
 });
 app.MapGet("/health", (RelayHost relay) => Results.Ok(new { status = "ok", broadcasts = relay.Origin.Count }));
 app.Run();
+return 0;

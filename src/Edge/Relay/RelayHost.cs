@@ -16,17 +16,16 @@ public sealed class RelayHost
 {
     private readonly ILogger<RelayHost> _logger;
     private readonly ILoggerFactory _loggers;
-    private readonly PublicAccess _public;
+    private readonly ConnectionAuthorizer _auth;
     private readonly EdgeOptions _options;
 
     /// <summary>Creates the relay from configuration.</summary>
-    public RelayHost(IOptions<EdgeOptions> options, IConfiguration configuration, ILoggerFactory loggers)
+    public RelayHost(IOptions<EdgeOptions> options, ConnectionAuthorizer auth, ILoggerFactory loggers)
     {
         _options = options.Value;
         _loggers = loggers;
         _logger = loggers.CreateLogger<RelayHost>();
-        var configured = configuration["Auth:Public"];
-        _public = PublicAccess.Parse(configured ?? (configuration["Auth:Key"] is null ? "anon" : ""));
+        _auth = auth;
         OriginId = _options.OriginId != 0 ? _options.OriginId : SessionOptions.NewOriginId();
     }
 
@@ -36,23 +35,17 @@ public sealed class RelayHost
     /// <summary>This relay's hop id.</summary>
     public ulong OriginId { get; }
 
-    /// <summary>Authorises a connection path and optional token; null = 401.</summary>
-    public AccessGrant? Authorize(MoqPath path, string? jwt)
-    {
-        if (!string.IsNullOrEmpty(jwt))
-            return null; // token verification arrives with the Auth:Key support
-        return _public.Grant(path);
-    }
+    /// <summary>Authorises a connection path and optional token (spec §6): a grant, or a refusal with HTTP 401/403.</summary>
+    public ValueTask<AccessDecision> AuthorizeAsync(MoqPath path, string? jwt) => _auth.AuthorizeAsync(path, jwt);
 
     /// <summary>Serves one WebSocket upgrade as a moq-lite session until it closes.</summary>
     public async Task HandleWebSocketAsync(HttpContext context)
     {
         var path = MoqPath.Parse(context.Request.Path.Value);
-        var grant = Authorize(path, context.Request.Query[MoqWebSocketAcceptor.JwtQueryParameter]);
-        if (grant is null || grant.IsEmpty)
+        var decision = await AuthorizeAsync(path, context.Request.Query[MoqWebSocketAcceptor.JwtQueryParameter]);
+        if (decision.Grant is not { } grant)
         {
-            context.Response.StatusCode = grant is null ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden;
-            _logger.LogInformation("refused session at /{Path}: HTTP {Status}", path, context.Response.StatusCode);
+            context.Response.StatusCode = decision.StatusCode; // logged and counted by the authorizer
             return;
         }
         var accepted = await MoqWebSocketAcceptor.AcceptAsync(context, cancellationToken: context.RequestAborted);
@@ -84,6 +77,7 @@ public sealed class RelayHost
         _logger.LogInformation("session {Version} over {Transport} ({Label}) at /{Root}", session.Version.Name(), connection.TransportName, label, grant.Root);
         await using (session)
         {
+            using var expiry = GrantExpiry.Watch(grant, () => session.Close(MoqErrorCode.Unauthorized, "token expired"));
             var closed = await session.Closed;
             _logger.LogInformation("session at /{Root} closed: code {Code} {Reason}", grant.Root, closed.Code, closed.Reason);
         }
