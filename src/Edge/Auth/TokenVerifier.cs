@@ -40,6 +40,9 @@ public sealed class TokenVerifier
         if (key is null)
             return TokenVerification.Rejected(AuthFailureKind.UnknownKey, keyFailure ?? "no key");
 
+        if (token.Alg != key.Algorithm.Name)
+            return TokenVerification.Rejected(AuthFailureKind.InvalidSignature, $"token algorithm is not the key's {key.Algorithm.Name}");
+
         var parameters = new TokenValidationParameters
         {
             IssuerSigningKey = key.SecurityKey,
