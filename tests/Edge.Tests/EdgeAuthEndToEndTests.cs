@@ -96,16 +96,22 @@ public sealed class EdgeAuthEndToEndTests(AuthEdgeFixture fixture, ITestOutputHe
         Assert.Equal(MoqErrorCode.Unauthorized, refused.Code);
     }
 
-    [Fact]
-    public async Task ExpiringToken_ClosesTheSessionWithUnauthorized()
+    [Theory]
+    [InlineData(null)]
+    [InlineData(WebSocketSubprotocol.LegacyTag)]
+    public async Task ExpiringToken_ClosesTheSessionWithUnauthorized(string? subprotocol)
     {
-        var exp = DateTimeOffset.UtcNow.AddSeconds(3);
+        // exp has whole-second resolution: round up so the token lives at least 3 s.
+        var exp = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 4);
         var token = Sign(TestTokens.Demo(exp));
+        var options = new MoqClientOptions { Token = token, Subprotocols = subprotocol is null ? null : [subprotocol] };
 
-        await using var client = await MoqClient.ConnectAsync(fixture.Edge.Url("http", "/demo"), new MoqClientOptions { Token = token });
+        await using var client = await MoqClient.ConnectAsync(fixture.Edge.Url("http", "/demo"), options);
         var closed = await client.Closed.WaitAsync(HangGuard);
 
         output.WriteLine($"closed: {closed}");
+        foreach (var line in fixture.Edge.Process.StdoutLines.TakeLast(40))
+            output.WriteLine("relay: " + line);
         Assert.Equal((ulong)MoqErrorCode.Unauthorized, closed.Code);
         Assert.True(closed.ByPeer);
         Assert.True(DateTimeOffset.UtcNow >= exp.AddSeconds(-1), "closed before the token's exp");
