@@ -172,6 +172,18 @@ public sealed class TokenVerifierTests
         Assert.Equal(AuthFailureKind.MalformedToken, result.Failure);
     }
 
+    [Theory]
+    [InlineData("HS256")]
+    [InlineData("ES256")]
+    public async Task SingleKey_IgnoresTheTokenKid(string alg)
+    {
+        var key = JwkKey.Generate(alg, "relay-key");
+        var verifier = Verifier(key);
+
+        Assert.True((await verifier.VerifyAsync(SignRaw(key, TestTokens.Demo().ToJson(), kid: "something-else"))).IsValid);
+        Assert.True((await verifier.VerifyAsync(TokenSigner.Sign(JwkKey.Parse(key.ToJson().Replace("relay-key", "x", StringComparison.Ordinal)), TestTokens.Demo()))).IsValid);
+    }
+
     [Fact]
     public async Task KidDirectory_SelectsTheKeyByKid()
     {
