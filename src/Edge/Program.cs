@@ -1,3 +1,5 @@
+using MoqCluster.Edge;
+using MoqCluster.Edge.Http;
 using MoqCluster.Edge.Auth;
 using MoqCluster.Edge.Auth.Cli;
 using MoqCluster.Edge.Relay;
@@ -11,6 +13,7 @@ if (builder.Configuration["urls"] is null && builder.Configuration["ASPNETCORE_U
 builder.Services.Configure<EdgeOptions>(builder.Configuration.GetSection("Relay"));
 builder.Services.AddEdgeAuth(builder.Configuration);
 builder.Services.AddSingleton<RelayHost>();
+builder.AddEdgeOperations();
 
 var app = builder.Build();
 app.UseWebSockets();
@@ -22,5 +25,6 @@ app.Use(async (context, next) =>
         await next(context);
 });
 app.MapGet("/health", (RelayHost relay) => Results.Ok(new { status = "ok", broadcasts = relay.Origin.Count }));
+app.MapEdgeEndpoints();
 app.Run();
 return 0;

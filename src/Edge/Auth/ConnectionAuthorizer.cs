@@ -25,6 +25,37 @@ public sealed class ConnectionAuthorizer
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
     }
 
+    /// <summary>
+    /// An authorizer for <paramref name="keys"/> (null = no key: tokens are refused) and the comma-separated
+    /// <paramref name="publicPrefixes"/> (null = the default: <c>anon</c> without a key, none with one).
+    /// </summary>
+    public static ConnectionAuthorizer Create(KeyRing? keys, string? publicPrefixes, AuthFailures failures, ILoggerFactory loggers, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(loggers);
+        return new ConnectionAuthorizer(
+            keys is null ? null : new TokenVerifier(keys, time),
+            PublicAccess.Parse(publicPrefixes ?? (keys is null ? "anon" : "")),
+            failures,
+            loggers.CreateLogger<ConnectionAuthorizer>());
+    }
+
+    /// <summary>An authorizer from <c>Auth:Key</c> (file or <c>kid</c> directory) and <c>Auth:Public</c>.</summary>
+    /// <exception cref="KeyLoadException">The key file is missing or unusable (e.g. an EdDSA key).</exception>
+    public static ConnectionAuthorizer FromConfiguration(IConfiguration configuration, ILoggerFactory loggers)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return Create(OpenKeys(configuration), configuration["Auth:Public"], new AuthFailures(), loggers);
+    }
+
+    /// <summary>The key ring named by <c>Auth:Key</c>, or null when none is configured.</summary>
+    /// <exception cref="KeyLoadException">The key file is missing or unusable.</exception>
+    public static KeyRing? OpenKeys(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var keyPath = configuration["Auth:Key"];
+        return string.IsNullOrWhiteSpace(keyPath) ? null : KeyRing.Open(keyPath);
+    }
+
     /// <summary>Prefixes open to tokenless clients.</summary>
     public PublicAccess Public { get; }
 

@@ -60,8 +60,9 @@ public sealed record Announce : IMessage<Announce>
         else if (version.HasHopIds())
         {
             writer.WriteVarInt(Hops.Count);
-            foreach (var hop in Hops)
-                writer.WriteU53(hop);
+            // Indexing avoids boxing the list enumerator on this per-announce path.
+            for (var i = 0; i < Hops.Count; i++)
+                writer.WriteU53(Hops[i]);
         }
     }
 

@@ -16,8 +16,8 @@ public sealed record AnnounceInit(IReadOnlyList<MoqPath> Suffixes) : IMessage<An
     public void EncodeBody(MessageWriter writer, MoqVersion version)
     {
         writer.WriteVarInt((ulong)Suffixes.Count);
-        foreach (var suffix in Suffixes)
-            writer.WritePath(suffix);
+        for (var i = 0; i < Suffixes.Count; i++)
+            writer.WritePath(Suffixes[i]);
     }
 
     /// <inheritdoc />

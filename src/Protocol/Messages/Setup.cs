@@ -62,6 +62,10 @@ public sealed record Setup : IMessage<Setup>
     /// <inheritdoc />
     public static Setup DecodeBody(ref MessageReader reader, MoqVersion version)
     {
+        // @moq/net encodes a SETUP without parameters as an empty body (spec §7.2 V8 "01 00"),
+        // while Rust always writes the count; accept both. We always write the count, which both accept.
+        if (reader.Remaining == 0)
+            return new Setup();
         var count = reader.ReadCount(reader.Limits.MaxParameters, "SETUP parameter count");
         // Every parameter takes at least two bytes, so the remaining input bounds the scratch space.
         Span<ulong> seen = count <= 64 ? stackalloc ulong[count] : new ulong[Math.Min(count, reader.Remaining / 2 + 1)];

@@ -1,3 +1,4 @@
+using System.Buffers;
 using MoqCluster.Protocol.Coding;
 using MoqCluster.Protocol.Messages;
 using MoqCluster.Protocol.Model;
@@ -19,7 +20,20 @@ internal static class GroupWriter
         ISendStream stream, GroupConsumer group, MoqVersion version, long baseline, CancellationToken ct,
         Func<bool>? isStale = null)
     {
-        var header = new byte[16 + CoalesceLimit];
+        var header = ArrayPool<byte>.Shared.Rent(FrameHeader.MaxEncodedSize + CoalesceLimit);
+        try
+        {
+            return await WriteFramesAsync(stream, group, version, baseline, header, isStale, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(header);
+        }
+    }
+
+    private static async ValueTask<(long Frames, long Bytes)> WriteFramesAsync(
+        ISendStream stream, GroupConsumer group, MoqVersion version, long baseline, byte[] header, Func<bool>? isStale, CancellationToken ct)
+    {
         long frames = 0, bytes = 0;
         var previous = baseline;
         while (await group.ReadFrameAsync(ct).ConfigureAwait(false) is { } frame)

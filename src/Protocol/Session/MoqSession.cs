@@ -21,6 +21,7 @@ public sealed class MoqSession : IAsyncDisposable
     private SessionPublisher? _publisher;
     private SessionSubscriber _subscriber = null!;
     private int _closed;
+    private int _limitViolations;
 
     private MoqSession(IMoqConnection connection, SessionOptions options, bool isServer)
     {
@@ -403,6 +404,25 @@ public sealed class MoqSession : IAsyncDisposable
                 send?.Reset((ulong)MoqErrorCode.Transport);
                 recv?.StopSending((ulong)MoqErrorCode.Transport);
                 return;
+        }
+    }
+
+    /// <summary>
+    /// Refuses one request that would exceed a per-session limit: resets its stream with BoundsExceeded, logs the
+    /// first offence, and closes the session once the peer has been refused more than
+    /// <see cref="SessionOptions.MaxLimitViolations"/> times.
+    /// </summary>
+    internal void RefuseOverLimit(IBidiStream stream, RequestQuota quota)
+    {
+        Options.Observer?.LimitExceeded(quota.Name);
+        RefuseStream(stream, MoqErrorCode.BoundsExceeded);
+        var violations = Interlocked.Increment(ref _limitViolations);
+        if (violations == 1)
+            Logger.LogWarning("moq peer exceeded its {Limit} limit ({Max}) on {Transport}; resetting such requests with BoundsExceeded", quota.Name, quota.Limit, _connection.TransportName);
+        if (violations == Options.MaxLimitViolations + 1)
+        {
+            Logger.LogWarning("moq closing session: peer kept exceeding its {Limit} limit ({Violations} refused requests)", quota.Name, violations);
+            Close(MoqErrorCode.BoundsExceeded, $"too many {quota.Name}");
         }
     }
 

@@ -53,6 +53,22 @@ public sealed class SessionOptions
     /// <summary>How long the handshake may take (legacy SETUP, lite-05 SETUP).</summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long broadcasts the peer announced stay published after the session is lost (connection closed or
+    /// failed) rather than deliberately ended, so a quickly reconnecting publisher resumes them. Zero (the default)
+    /// unpublishes at once. An explicit <c>ended</c> or a closed Announce stream always unpublishes at once.
+    /// </summary>
+    public TimeSpan AbruptEndLinger { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Most subscriptions the peer may hold open on this session; more are reset with BoundsExceeded.</summary>
+    public int MaxSubscriptions { get; set; } = 10_000;
+
+    /// <summary>Most Announce requests (ANNOUNCE_PLEASE streams) the peer may hold open; more are reset with BoundsExceeded.</summary>
+    public int MaxAnnounceRequests { get; set; } = 1_000;
+
+    /// <summary>Requests refused for exceeding a limit before the session is closed with BoundsExceeded.</summary>
+    public int MaxLimitViolations { get; set; } = 64;
+
     /// <summary>Logger for one line per session event or offence.</summary>
     public ILogger? Logger { get; set; }
 
@@ -105,4 +121,16 @@ public interface ISessionObserver
 
     /// <summary>An announcement was sent to the peer.</summary>
     void AnnounceSent() { }
+
+    /// <summary>The peer announced a broadcast (+1) or it ended (-1), as seen by this session.</summary>
+    void AnnouncesReceived(int delta) { }
+
+    /// <summary>The peer opened an Announce request (ANNOUNCE_PLEASE) (+1) or closed it (-1).</summary>
+    void AnnounceRequests(int delta) { }
+
+    /// <summary>A request of the peer was refused for exceeding the named per-session limit.</summary>
+    void LimitExceeded(string limit) { }
+
+    /// <summary>The session was lost with announced broadcasts that now linger (count), before they end.</summary>
+    void PublisherLingering(int broadcasts) { }
 }

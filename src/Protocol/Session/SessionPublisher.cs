@@ -13,9 +13,31 @@ namespace MoqCluster.Protocol.Session;
 /// </summary>
 internal sealed class SessionPublisher(MoqSession session, OriginConsumer origin)
 {
+    private readonly RequestQuota _subscriptions = new("subscriptions", session.Options.MaxSubscriptions);
+    private readonly RequestQuota _announceRequests = new("announce_requests", session.Options.MaxAnnounceRequests);
+
     private MoqVersion Version => session.Version;
 
     public async Task ServeAnnounceAsync(IBidiStream stream, MoqStreamReader reader)
+    {
+        if (!_announceRequests.TryEnter())
+        {
+            session.RefuseOverLimit(stream, _announceRequests);
+            return;
+        }
+        session.Options.Observer?.AnnounceRequests(1);
+        try
+        {
+            await ServeAnnounceRequestAsync(stream, reader).ConfigureAwait(false);
+        }
+        finally
+        {
+            _announceRequests.Exit();
+            session.Options.Observer?.AnnounceRequests(-1);
+        }
+    }
+
+    private async Task ServeAnnounceRequestAsync(IBidiStream stream, MoqStreamReader reader)
     {
         var please = await reader.ReadMessageAsync<AnnouncePlease>(Version, session.Token).ConfigureAwait(false);
         var prefix = please.Prefix;
@@ -118,6 +140,23 @@ internal sealed class SessionPublisher(MoqSession session, OriginConsumer origin
 
     public async Task ServeSubscribeAsync(IBidiStream stream, MoqStreamReader reader)
     {
+        if (!_subscriptions.TryEnter())
+        {
+            session.RefuseOverLimit(stream, _subscriptions);
+            return;
+        }
+        try
+        {
+            await ServeSubscriptionAsync(stream, reader).ConfigureAwait(false);
+        }
+        finally
+        {
+            _subscriptions.Exit();
+        }
+    }
+
+    private async Task ServeSubscriptionAsync(IBidiStream stream, MoqStreamReader reader)
+    {
         var subscribe = await reader.ReadMessageAsync<Subscribe>(Version, session.Token).ConfigureAwait(false);
         var broadcast = origin.Consume(subscribe.Broadcast)
             ?? throw new ProtocolException(MoqErrorCode.NotFound, $"broadcast '{subscribe.Broadcast}' not found");
@@ -140,21 +179,32 @@ internal sealed class SessionPublisher(MoqSession session, OriginConsumer origin
         var request = await reader.ReadMessageAsync<TrackRequest>(Version, session.Token).ConfigureAwait(false);
         var broadcast = origin.Consume(request.Broadcast)
             ?? throw new ProtocolException(MoqErrorCode.NotFound, $"broadcast '{request.Broadcast}' not found");
-        // Holding a consumer briefly keeps a relay's upstream alive for the SUBSCRIBE that usually follows.
+        if (broadcast.Producer.Find(request.Track) is { InfoAsync.IsCompletedSuccessfully: true, IsClosed: false } known)
+        {
+            await WriteTrackInfoAsync(stream, known.Info).ConfigureAwait(false);
+            return;
+        }
+        // Unknown yet (a relay asks upstream): holding a consumer briefly keeps that upstream alive for the
+        // SUBSCRIBE that usually follows.
         var probe = broadcast.Subscribe(request.Track);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(session.Token);
             timeout.CancelAfter(TimeSpan.FromSeconds(10));
             var info = await probe.Track.InfoAsync.WaitAsync(timeout.Token).ConfigureAwait(false);
-            using var writer = new MessageWriter();
-            MessageCodec.Encode(writer, new TrackInfoMessage(info.Priority, info.Ordered, (ulong)info.MaxLatency.TotalMilliseconds, info.Timescale), Version);
-            await stream.Send.WriteAsync(writer.WrittenMemory, fin: true, session.Token).ConfigureAwait(false);
+            await WriteTrackInfoAsync(stream, info).ConfigureAwait(false);
         }
         finally
         {
             _ = Task.Delay(TimeSpan.FromSeconds(2)).ContinueWith(_ => probe.Dispose(), TaskScheduler.Default);
         }
+    }
+
+    private async Task WriteTrackInfoAsync(IBidiStream stream, Model.TrackInfo info)
+    {
+        using var writer = new MessageWriter();
+        MessageCodec.Encode(writer, new TrackInfoMessage(info.Priority, info.Ordered, (ulong)info.MaxLatency.TotalMilliseconds, info.Timescale), Version);
+        await stream.Send.WriteAsync(writer.WrittenMemory, fin: true, session.Token).ConfigureAwait(false);
     }
 
     public async Task ServeFetchAsync(IBidiStream stream, MoqStreamReader reader)

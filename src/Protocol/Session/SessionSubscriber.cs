@@ -48,10 +48,16 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
     /// <summary>A broadcast the peer announced on an on-demand feed, if any.</summary>
     public BroadcastConsumer? FindDiscovered(MoqPath path) => _discovered.Find(path);
 
+    /// <summary>
+    /// Ends what the session consumed. Announced broadcasts are left to their Announce loops when they linger
+    /// (<see cref="SessionOptions.AbruptEndLinger"/>): the session's cancellation ends those loops, which defer the end.
+    /// </summary>
     public void Shutdown()
     {
-        foreach (var b in _broadcasts.Keys)
-            b.Finish();
+        var linger = session.Options.AbruptEndLinger > TimeSpan.Zero;
+        foreach (var (b, announced) in _broadcasts)
+            if (!(linger && announced != 0))
+                b.Finish();
         foreach (var t in _subscriptions.Values)
             t.Abort(MoqErrorCode.Closed);
     }
@@ -60,6 +66,7 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
     {
         IBidiStream? stream = null;
         var active = new Dictionary<MoqPath, (BroadcastProducer Broadcast, Publication? Publication)>();
+        var lost = false;
         try
         {
             stream = await session.Connection.OpenBidiAsync(session.Token).ConfigureAwait(false);
@@ -96,12 +103,37 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
         }
         catch (Exception ex)
         {
+            // Losing the session (not the peer closing this request) is what a publisher linger covers.
+            lost = ex is OperationCanceledException or ConnectionClosedException || session.Token.IsCancellationRequested;
             session.HandleStreamError(ex, stream?.Send, stream?.Recv);
         }
         finally
         {
-            // Whatever was learned on this stream is gone with it.
-            foreach (var (broadcast, publication) in active.Values)
+            // Whatever was learned on this stream is gone with it, at once or after the linger.
+            if (lost && session.Options.AbruptEndLinger > TimeSpan.Zero && active.Count > 0)
+                _ = LingerAsync(active.Values.ToList());
+            else
+                foreach (var (broadcast, publication) in active.Values)
+                    End(broadcast, publication);
+        }
+    }
+
+    /// <summary>
+    /// Keeps broadcasts of a lost session published for <see cref="SessionOptions.AbruptEndLinger"/>, then ends
+    /// them. A publisher that reconnects meanwhile announces the same paths again and, being newest, takes over.
+    /// </summary>
+    private async Task LingerAsync(List<(BroadcastProducer Broadcast, Publication? Publication)> lingering)
+    {
+        var linger = session.Options.AbruptEndLinger;
+        session.Options.Observer?.PublisherLingering(lingering.Count);
+        session.Logger.LogInformation("moq session lost: {Count} announced broadcast(s) linger for {Linger}", lingering.Count, linger);
+        try
+        {
+            await Task.Delay(linger).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var (broadcast, publication) in lingering)
                 End(broadcast, publication);
         }
     }
@@ -142,7 +174,8 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
             return;
         }
         active[path] = (broadcast, publication);
-        _broadcasts.TryAdd(broadcast, 0);
+        _broadcasts.TryAdd(broadcast, 1);
+        session.Options.Observer?.AnnouncesReceived(1);
         _ = ServeRequestsAsync(path, broadcast);
     }
 
@@ -150,7 +183,8 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
     {
         publication?.Dispose();
         broadcast.Finish();
-        _broadcasts.TryRemove(broadcast, out _);
+        if (_broadcasts.TryRemove(broadcast, out var announced) && announced != 0)
+            session.Options.Observer?.AnnouncesReceived(-1);
     }
 
     /// <summary>A broadcast consumed by path without an announcement (client API).</summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.Extensions.Logging;
 using MoqCluster.Protocol.Coding;
 using MoqCluster.Protocol.Messages;
@@ -154,11 +155,15 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
         {
             uni = await session.Connection.OpenUniAsync(cancel.Token).ConfigureAwait(false);
             uni.SendOrder = SendOrder(group.Sequence);
-            using (var header = new MessageWriter(32))
+            var prefix = ArrayPool<byte>.Shared.Rent(32);
+            try
             {
-                header.WriteVarInt((ulong)UniStreamType.Group);
-                MessageCodec.Encode(header, new GroupHeader(request.Id, group.Sequence), Version);
-                await uni.WriteAsync(header.WrittenMemory, cancellationToken: cancel.Token).ConfigureAwait(false);
+                var length = new GroupHeader(request.Id, group.Sequence).WriteStreamPrefix(prefix);
+                await uni.WriteAsync(prefix.AsMemory(0, length), cancellationToken: cancel.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(prefix);
             }
             var (frames, bytes) = await GroupWriter.WriteFramesAsync(uni, group, Version, 0, cancel.Token, () => track.IsStale(group.Group)).ConfigureAwait(false);
             await uni.WriteAsync(ReadOnlyMemory<byte>.Empty, fin: true, cancel.Token).ConfigureAwait(false);

@@ -164,6 +164,8 @@ public sealed partial class QMuxConnection
         {
             // The channel is already gone or the peer stopped answering; DisposeAsync tears it down.
         }
+        // A peer that never closes its side must not keep the reader alive forever.
+        try { _receiveAbort.CancelAfter(_options.CloseTimeout); } catch (ObjectDisposedException) { }
     }
 
     /// <summary>Fills <see cref="_record"/> with the next record; 0 when there is nothing to send.</summary>

@@ -68,6 +68,7 @@ public sealed partial class QMuxConnection : IMoqConnection
     private bool _sendCloseFrame;
     private ulong _closeFrameType;
     private int _started;
+    private int _disposed;
     private Task _readerTask = Task.CompletedTask;
     private Task _writerTask = Task.CompletedTask;
 
@@ -275,9 +276,10 @@ public sealed partial class QMuxConnection : IMoqConnection
             _ready.Clear();
             _connBlocked.Clear();
             _control.Clear();
+            // Under the lock: the reader adds accepted streams under it too.
+            _acceptBidi.Writer.TryComplete();
+            _acceptUni.Writer.TryComplete();
         }
-        _acceptBidi.Writer.TryComplete();
-        _acceptUni.Writer.TryComplete();
         // Drain streams nobody accepted so their pooled buffers go back.
         while (_acceptBidi.Reader.TryRead(out var s)) { s.RecvBuffer.Clear(); }
         while (_acceptUni.Reader.TryRead(out var s)) { s.RecvBuffer.Clear(); }
@@ -309,9 +311,11 @@ public sealed partial class QMuxConnection : IMoqConnection
     /// <summary>How long <see cref="DisposeAsync"/> waits for the peer to close its side after ours.</summary>
     private static readonly TimeSpan PeerCloseGrace = TimeSpan.FromSeconds(1);
 
-    /// <summary>Closes (if still open), waits for the loops, and disposes the channel.</summary>
+    /// <summary>Closes (if still open), waits for the loops, and disposes the channel. Idempotent.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
         Close(0, "disposed");
         if (Volatile.Read(ref _started) != 0)
         {

@@ -56,6 +56,29 @@ internal static class SessionPair
         }
     }
 
+    /// <summary>Writes groups every few milliseconds until cancelled, for subscribers that join at the latest group.</summary>
+    public static async Task PublishContinuouslyAsync(TrackProducer track, int frames, long timestampStep, CancellationToken ct, int size = 8)
+    {
+        long ts = 1000;
+        for (var g = 0; !ct.IsCancellationRequested; g++)
+        {
+            var group = track.AppendGroup((ulong)g);
+            for (var f = 0; f < frames; f++)
+            {
+                group.WriteFrame(Payload(g, f, size), ts);
+                ts += timestampStep;
+            }
+            group.Finish();
+            try
+            {
+                await Task.Delay(10, ct);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
     public static byte[] Payload(int group, int frame, int size)
     {
         var bytes = new byte[size];

@@ -105,9 +105,13 @@ public class SessionTests
         using var feed = subClient.Announced();
         await WaitActiveAsync(feed, "cam");
         using var consumer = subClient.Consume("cam").Subscribe("video");
-        var publishing = PublishAsync(track, groups: 4, frames: 2, timestampStep: 33);
+        // The subscriber starts at the latest group, wherever the relay's upstream joined: publish until it has 4.
+        using var stop = new CancellationTokenSource();
+        var publishing = PublishContinuouslyAsync(track, frames: 2, timestampStep: 33, stop.Token);
         var groups = await ReadAsync(consumer, 4, 2);
+        await stop.CancelAsync();
         await publishing;
+        Assert.Equal(Enumerable.Range((int)groups[0].Sequence, 4).Select(i => (ulong)i), groups.Select(g => g.Sequence));
         if (publisherVersion == MoqVersion.Lite05 && subscriberVersion == MoqVersion.Lite05)
             Assert.Equal(33, groups[0].Frames[1].Timestamp - groups[0].Frames[0].Timestamp);
     }

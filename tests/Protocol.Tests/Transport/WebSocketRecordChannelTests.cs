@@ -282,7 +282,7 @@ public sealed class WebSocketRecordChannelTests
     {
         var options = new MoqWebSocketOptions
         {
-            Selector = SubprotocolSelector.For([Coding.MoqVersion.Lite03, Coding.MoqVersion.Lite04], SubprotocolSelector.DefaultWireFormats),
+            Selector = SubprotocolSelector.For([MoqCluster.Protocol.Coding.MoqVersion.Lite03, MoqCluster.Protocol.Coding.MoqVersion.Lite04], SubprotocolSelector.DefaultWireFormats),
         };
         await using var server = await StartAsync(EchoAsync, options);
         using var cts = new CancellationTokenSource(Timeout);
