@@ -1,11 +1,17 @@
 using MoqCluster.Edge;
 using MoqCluster.Edge.Http;
+using MoqCluster.Edge.Auth;
+using MoqCluster.Edge.Auth.Cli;
 using MoqCluster.Edge.Relay;
+
+if (args is ["token", ..])
+    return TokenCommand.Run(args[1..], Console.Out, Console.Error);
 
 var builder = WebApplication.CreateBuilder(args);
 if (builder.Configuration["urls"] is null && builder.Configuration["ASPNETCORE_URLS"] is null)
     builder.WebHost.UseUrls("http://localhost:4443");
 builder.Services.Configure<EdgeOptions>(builder.Configuration.GetSection("Relay"));
+builder.Services.AddEdgeAuth(builder.Configuration);
 builder.Services.AddSingleton<RelayHost>();
 builder.AddEdgeOperations();
 
@@ -21,3 +27,4 @@ app.Use(async (context, next) =>
 app.MapGet("/health", (RelayHost relay) => Results.Ok(new { status = "ok", broadcasts = relay.Origin.Count }));
 app.MapEdgeEndpoints();
 app.Run();
+return 0;

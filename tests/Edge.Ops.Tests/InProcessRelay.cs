@@ -35,7 +35,7 @@ internal sealed class InProcessRelay : IAsyncDisposable
     public async Task<(MoqSession Session, IMoqConnection Connection)> ConnectAsync(MoqVersion version, OriginConsumer? publish = null)
     {
         var (client, server) = InMemoryConnection.CreatePair(version.Alpn());
-        var grant = Relay.Authorize(MoqPath.Parse("anon"), null) ?? throw new InvalidOperationException("anon is not public");
+        var grant = (await Relay.AuthorizeAsync(MoqPath.Parse("anon"), null)).Grant ?? throw new InvalidOperationException("anon is not public");
         lock (_serving)
         {
             _serving.Add(Relay.ServeAsync(server, grant, "memory"));

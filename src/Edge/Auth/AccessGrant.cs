@@ -11,8 +11,11 @@ namespace MoqCluster.Edge.Auth;
 /// <param name="Subscribe">Subscribe prefixes relative to <paramref name="Root"/>.</param>
 public sealed record AccessGrant(MoqPath Root, IReadOnlyList<MoqPath> Publish, IReadOnlyList<MoqPath> Subscribe)
 {
-    /// <summary>True when the session may do anything at all.</summary>
+    /// <summary>True when the session may do nothing at all (neither publish nor subscribe).</summary>
     public bool IsEmpty => Publish.Count == 0 && Subscribe.Count == 0;
+
+    /// <summary>When the credentials behind this grant expire (the token's <c>exp</c>); the session is closed then. Null = never.</summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
 
     /// <summary>
     /// Scopes claims (<paramref name="claimRoot"/>, <paramref name="put"/>, <paramref name="get"/>) to a connection path,

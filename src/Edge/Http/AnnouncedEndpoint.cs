@@ -1,3 +1,4 @@
+using MoqCluster.Edge.Auth;
 using MoqCluster.Edge.Relay;
 using MoqCluster.Protocol.Coding;
 using MoqCluster.Protocol.Transport;
@@ -11,13 +12,15 @@ namespace MoqCluster.Edge.Http;
 /// </summary>
 internal static class AnnouncedEndpoint
 {
-    public static IResult Handle(string? prefix, HttpContext context, RelayHost relay)
+    public static async Task<IResult> Handle(string? prefix, HttpContext context, RelayHost relay)
     {
         EdgeEndpoints.AllowAnyOrigin(context);
         var path = MoqPath.Parse(prefix);
-        var grant = relay.Authorize(path, context.Request.Query[MoqWebSocketAcceptor.JwtQueryParameter]);
-        if (grant is null)
-            return Results.StatusCode(StatusCodes.Status401Unauthorized);
+        var decision = await relay.AuthorizeAsync(path, context.Request.Query[MoqWebSocketAcceptor.JwtQueryParameter]);
+        if (decision.Failure?.Kind == AuthFailureKind.NothingGranted)
+            return Results.Json(Array.Empty<string>()); // valid (or no) credentials that see nothing here
+        if (decision.Grant is not { } grant)
+            return Results.StatusCode(decision.StatusCode);
         using var feed = relay.Origin.Consumer(grant.Root, grant.Subscribe).Announced();
         var paths = feed.Initial.Select(a => grant.Root.Join(a.Path).Value).ToList();
         return Results.Json(paths);

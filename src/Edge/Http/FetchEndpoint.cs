@@ -41,10 +41,10 @@ internal static class FetchEndpoint
         }
         var broadcastPath = MoqPath.Parse(full.Value[..split]);
         var trackName = full.Value[(split + 1)..];
-        var grant = relay.Authorize(broadcastPath, context.Request.Query[MoqWebSocketAcceptor.JwtQueryParameter]);
-        if (grant is null)
+        var decision = await relay.AuthorizeAsync(broadcastPath, context.Request.Query[MoqWebSocketAcceptor.JwtQueryParameter]);
+        if (decision.Grant is not { } grant)
         {
-            response.StatusCode = StatusCodes.Status401Unauthorized;
+            response.StatusCode = decision.StatusCode;
             return;
         }
         var broadcast = relay.Origin.Consumer(grant.Root, grant.Subscribe).Consume(MoqPath.Empty);

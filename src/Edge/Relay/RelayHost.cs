@@ -19,21 +19,25 @@ public sealed class RelayHost
 {
     private readonly ILogger<RelayHost> _logger;
     private readonly ILoggerFactory _loggers;
-    private readonly PublicAccess _public;
+    private readonly ConnectionAuthorizer _auth;
     private readonly EdgeOptions _options;
     private readonly EdgeMetrics _metrics;
     private long _nextSessionId;
 
     /// <summary>Creates the relay from configuration.</summary>
-    public RelayHost(IOptions<EdgeOptions> options, IConfiguration configuration, ILoggerFactory loggers, EdgeMetrics metrics)
+    /// <param name="options">Relay settings.</param>
+    /// <param name="configuration">Used for <c>Auth:*</c> when no <paramref name="auth"/> is given.</param>
+    /// <param name="loggers">Logging.</param>
+    /// <param name="metrics">Session metrics.</param>
+    /// <param name="auth">Connection authorization (registered by <c>AddEdgeAuth</c>); built from <paramref name="configuration"/> when null.</param>
+    public RelayHost(IOptions<EdgeOptions> options, IConfiguration configuration, ILoggerFactory loggers, EdgeMetrics metrics, ConnectionAuthorizer? auth = null)
     {
         _options = options.Value;
         _metrics = metrics;
         _metrics.Observe(() => Origin.Count, () => Sessions.Count);
         _loggers = loggers;
         _logger = loggers.CreateLogger<RelayHost>();
-        var configured = configuration["Auth:Public"];
-        _public = PublicAccess.Parse(configured ?? (configuration["Auth:Key"] is null ? "anon" : ""));
+        _auth = auth ?? ConnectionAuthorizer.FromConfiguration(configuration, loggers);
         OriginId = _options.OriginId != 0 ? _options.OriginId : SessionOptions.NewOriginId();
     }
 
@@ -46,13 +50,8 @@ public sealed class RelayHost
     /// <summary>The sessions being served (for draining on shutdown).</summary>
     public LiveSessions Sessions { get; } = new();
 
-    /// <summary>Authorises a connection path and optional token; null = 401.</summary>
-    public AccessGrant? Authorize(MoqPath path, string? jwt)
-    {
-        if (!string.IsNullOrEmpty(jwt))
-            return null; // token verification arrives with the Auth:Key support
-        return _public.Grant(path);
-    }
+    /// <summary>Authorises a connection path and optional token (spec §6): a grant, or a refusal with HTTP 401/403.</summary>
+    public ValueTask<AccessDecision> AuthorizeAsync(MoqPath path, string? jwt) => _auth.AuthorizeAsync(path, jwt);
 
     /// <summary>Serves one WebSocket upgrade as a moq-lite session until it closes.</summary>
     public async Task HandleWebSocketAsync(HttpContext context)
@@ -64,12 +63,11 @@ public sealed class RelayHost
             return;
         }
         var path = MoqPath.Parse(context.Request.Path.Value);
-        var grant = Authorize(path, context.Request.Query[MoqWebSocketAcceptor.JwtQueryParameter]);
-        if (grant is null || grant.IsEmpty)
+        var decision = await AuthorizeAsync(path, context.Request.Query[MoqWebSocketAcceptor.JwtQueryParameter]);
+        if (decision.Grant is not { } grant)
         {
-            context.Response.StatusCode = grant is null ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden;
-            _metrics.SessionRefused(grant is null ? "unauthorized" : "forbidden");
-            _logger.LogInformation("refused session at /{Path}: HTTP {Status}", path, context.Response.StatusCode);
+            context.Response.StatusCode = decision.StatusCode; // logged and counted by the authorizer
+            _metrics.SessionRefused(decision.StatusCode == StatusCodes.Status403Forbidden ? "forbidden" : "unauthorized");
             return;
         }
         var accepted = await MoqWebSocketAcceptor.AcceptAsync(context, cancellationToken: context.RequestAborted);
@@ -106,12 +104,11 @@ public sealed class RelayHost
         }
         else
         {
-            options.OnHandshake = handshake =>
+            options.OnHandshake = async handshake =>
             {
-                grant = AuthorizeSetup(handshake);
+                grant = await AuthorizeSetupAsync(handshake);
                 handshake.Publish = Serving(grant);
                 handshake.Subscribe = Learning(grant);
-                return ValueTask.CompletedTask;
             };
         }
         if (!Sessions.TryBeginHandshake())
@@ -153,6 +150,7 @@ public sealed class RelayHost
             _logger.LogInformation("session {Version} over {Transport} ({Label}) at /{Root} opened", version.Name(), connection.TransportName, label, root);
             try
             {
+                using var expiry = GrantExpiry.Watch(grant!, () => session.Close(MoqErrorCode.Unauthorized, "token expired"));
                 var closed = await session.Closed;
                 activity?.SetTag("moq.close.code", closed.Code);
                 activity?.SetTag("moq.close.by_peer", closed.ByPeer);
@@ -167,7 +165,7 @@ public sealed class RelayHost
     }
 
     /// <summary>The grant of a URL-less session, from its lite-05 SETUP path and query; throws Unauthorized when refused.</summary>
-    private AccessGrant AuthorizeSetup(SessionHandshake handshake)
+    private async Task<AccessGrant> AuthorizeSetupAsync(SessionHandshake handshake)
     {
         var setup = handshake.SetupPath ?? "";
         var query = setup.IndexOf('?', StringComparison.Ordinal);
@@ -175,13 +173,9 @@ public sealed class RelayHost
         string? jwt = null;
         if (query >= 0 && QueryHelpers.ParseQuery(setup[query..]).TryGetValue(MoqWebSocketAcceptor.JwtQueryParameter, out var values))
             jwt = values.ToString();
-        var grant = Authorize(path, jwt);
-        if (grant is null || grant.IsEmpty)
-        {
-            _logger.LogInformation("refused {Version} session at /{Path}: {Reason}", handshake.Version.Name(), path, grant is null ? "unauthorized" : "nothing granted");
-            throw new ProtocolException(MoqErrorCode.Unauthorized, grant is null ? "unauthorized" : "nothing granted at this path");
-        }
-        return grant;
+        var decision = await AuthorizeAsync(path, jwt);
+        return decision.Grant ?? throw new ProtocolException(MoqErrorCode.Unauthorized,
+            decision.StatusCode == StatusCodes.Status403Forbidden ? "nothing granted at this path" : "unauthorized");
     }
 
     /// <summary>What a session with <paramref name="grant"/> is served from the origin table.</summary>

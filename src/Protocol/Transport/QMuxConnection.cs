@@ -308,6 +308,9 @@ public sealed partial class QMuxConnection : IMoqConnection
             _logger.LogWarning("{Transport}: closing connection, protocol error 0x{Code:x}: {Reason}", TransportName, error.Code, error.Message);
     }
 
+    /// <summary>How long <see cref="DisposeAsync"/> waits for the peer to close its side after ours.</summary>
+    private static readonly TimeSpan PeerCloseGrace = TimeSpan.FromSeconds(1);
+
     /// <summary>Closes (if still open), waits for the loops, and disposes the channel. Idempotent.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -317,7 +320,10 @@ public sealed partial class QMuxConnection : IMoqConnection
         if (Volatile.Read(ref _started) != 0)
         {
             await _writerTask.ConfigureAwait(false);
-            // A peer that never closes its side would keep the reader waiting: cut it off.
+            // Give the peer a moment to answer our close (its close ends the reader): tearing the transport down
+            // while its reply is still arriving can reset the TCP connection and lose our close frame, and with
+            // it the close code. A peer that never closes its side would keep the reader waiting: cut it off.
+            await Task.WhenAny(_readerTask, Task.Delay(PeerCloseGrace)).ConfigureAwait(false);
             _receiveAbort.Cancel();
         }
         await _channel.DisposeAsync().ConfigureAwait(false);
