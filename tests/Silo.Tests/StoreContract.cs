@@ -91,7 +91,7 @@ public abstract class StoreContract
     [Fact]
     public async Task Expired_lease_deletes_its_keys_the_watch_sees_it_and_the_lease_is_gone()
     {
-        var lease = await Store.GrantLeaseAsync(TimeSpan.FromSeconds(1));
+        var lease = await Store.GrantLeaseAsync(TimeSpan.FromSeconds(2));
         var rev = await Store.PutAsync(Prefix + "l/a", B("a"), lease.Id);
         await Store.PutAsync(Prefix + "l/b", B("b"), lease.Id);
         using var cts = new CancellationTokenSource(Guard);
@@ -115,7 +115,7 @@ public abstract class StoreContract
     [Fact]
     public async Task Keepalive_holds_keys_past_the_ttl_and_revoke_deletes_them()
     {
-        var lease = await Store.GrantLeaseAsync(TimeSpan.FromSeconds(1));
+        var lease = await Store.GrantLeaseAsync(TimeSpan.FromSeconds(2));
         await Store.PutAsync(Prefix + "k", B("v"), lease.Id);
         var until = Stopwatch.StartNew();
         while (until.Elapsed < lease.Ttl + TimeSpan.FromSeconds(1))
@@ -124,7 +124,7 @@ public abstract class StoreContract
             await Task.Delay(lease.Ttl / 4);
         }
 
-        Assert.NotNull(await Store.GetAsync(Prefix + "k"));
+        Assert.True(await Store.GetAsync(Prefix + "k") is not null, $"key gone after {until.Elapsed}; lease alive: {await Store.KeepAliveAsync(lease.Id)}");
         Assert.Equal(lease.Id, (await Store.GetAsync(Prefix + "k"))!.LeaseId);
         await Store.RevokeLeaseAsync(lease.Id);
         Assert.Null(await Store.GetAsync(Prefix + "k"));
