@@ -24,7 +24,7 @@ internal sealed class LeaseSession
     private readonly TaskCompletionSource _firstRegistration = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _loop = Task.CompletedTask;
     private long _leaseId;
-    private bool _dirty = true;
+    private volatile bool _dirty = true;
     private volatile bool _connected;
     private int _registrations;
 
