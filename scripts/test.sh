@@ -19,8 +19,8 @@ die() { # message: report, print the (empty) summary line, fail
 }
 
 # --- 1. system packages: "command:apt-package" pairs, installed only when the command is missing.
-#        (none needed yet; e.g. APT_REQUIRED=("etcd:etcd-server"))
-APT_REQUIRED=()
+#        etcd-server: the Silo tests start real etcd members on loopback.
+APT_REQUIRED=("etcd:etcd-server")
 missing=()
 for pair in "${APT_REQUIRED[@]}"; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
