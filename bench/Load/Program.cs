@@ -4,7 +4,7 @@ using MoqCluster.Bench.Load;
 
 // Verbs:
 //   run    --system moq|nats|loopback --url URL [--url2 URL] [--server-pid PID] --id ID [--publishers 1] [--subscribers 10]
-//          [--frame 1024] [--rate 0] [--group-frames 30] [--duration 5] [--warmup 1] [--idle]
+//          [--frame 1024] [--rate 0] [--group-frames 30] [--duration 5] [--warmup 1] [--idle] [--window-kb 1024]
 //          [--connect-parallel 64] [--connect-timeout 60] [--json FILE]
 //   skip   --id ID --system SYSTEM --reason TEXT [--json FILE]          (prints and records a workload not run)
 //   report --in FILE --md FILE --dat FILE [--context LINE]...
@@ -72,7 +72,8 @@ static async Task<int> RunAsync(CommandLine line, JsonSerializerOptions json)
         GroupFrames: Math.Max(1, line.Integer("group-frames") ?? 30),
         Idle: line.Flag("idle"),
         Warmup: TimeSpan.FromSeconds(line.Number("warmup", 1)),
-        Duration: TimeSpan.FromSeconds(line.Number("duration", 5)));
+        Duration: TimeSpan.FromSeconds(line.Number("duration", 5)),
+        WindowBytes: (line.Integer("window-kb") ?? 1024) * 1024);
     var parallel = line.Integer("connect-parallel") ?? 64;
     var connectTimeout = TimeSpan.FromSeconds(line.Number("connect-timeout", 60));
     var file = line.Text("json");

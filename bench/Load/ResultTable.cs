@@ -23,7 +23,7 @@ internal static class ResultTable
             string[] cells =
             [
                 r.Workload, r.System, r.Publishers.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                $"{r.SubscribersConnected}/{r.Subscribers}", Format.Size(r.FrameBytes), Format.Rate(r.RateMbps),
+                $"{r.SubscribersConnected}/{r.Subscribers}", Format.Size(r.FrameBytes), r.Note?.StartsWith("idle", StringComparison.Ordinal) == true ? "idle" : Format.Rate(r.RateMbps),
                 Format.Number(r.FramesPerSecond), Format.Number(r.Gbps), Format.Number(r.OfferedGbps),
                 Format.Number(r.ServerCpuPercent), Format.Number(r.CpuSecondsPerGB), Format.Number(r.RssMB),
                 Format.Number(r.RssPerSubscriberKB), Format.Number(r.LatencyP50Ms), Format.Number(r.LatencyP99Ms),

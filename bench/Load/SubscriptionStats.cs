@@ -13,8 +13,11 @@ internal sealed class SubscriptionStats
     private readonly MeasurementWindow _window;
     private readonly BroadcastProgress _progress;
     private LatencyHistogram? _latency;
-    private readonly HashSet<long> _groups = [];
+    private readonly SequenceSet _frames = new();
+    private readonly SequenceSet _groups = new();
     private long _highest = -1;
+    private long _firstGroup = -1;
+    private long _lastGroup = -1;
 
     /// <summary>Creates the stats of one subscription to the broadcast whose readers report to <paramref name="progress"/>.</summary>
     public SubscriptionStats(MeasurementWindow window, BroadcastProgress progress)
@@ -39,27 +42,29 @@ internal sealed class SubscriptionStats
     /// <summary>The latency of frames received inside the window (null until the first one).</summary>
     public LatencyHistogram? Latency => _latency;
 
-    /// <summary>Groups whose sequence is inside the span seen but which never arrived (the moq-bench rule).</summary>
+    /// <summary>Frames received at any time (warm-up and drain included).</summary>
+    public long AllFrames { get; private set; }
+
+    /// <summary>
+    /// Groups inside the span of groups seen in the window that never arrived, late arrivals included
+    /// (the moq-bench rule; read it after draining, since newest-first delivery leaves older groups in flight).
+    /// </summary>
     public long GroupsDropped
     {
         get
         {
             lock (_lock)
-            {
-                if (_groups.Count == 0)
-                    return 0;
-                return _groups.Max() - _groups.Min() + 1 - _groups.Count;
-            }
+                return _firstGroup < 0 ? 0 : _lastGroup - _firstGroup + 1 - _groups.CountIn(_firstGroup, _lastGroup);
         }
     }
 
-    /// <summary>Frames inside the sequence span seen but never received.</summary>
+    /// <summary>Frames inside the span of frame sequences seen in the window that never arrived, late arrivals included.</summary>
     public long FramesLost
     {
         get
         {
             lock (_lock)
-                return FirstSequence < 0 ? 0 : Math.Max(0, LastSequence - FirstSequence + 1 - Frames);
+                return FirstSequence < 0 ? 0 : LastSequence - FirstSequence + 1 - _frames.CountIn(FirstSequence, LastSequence);
         }
     }
 
@@ -83,6 +88,9 @@ internal sealed class SubscriptionStats
                 _progress.Advance(sequence - _highest);
                 _highest = sequence;
             }
+            AllFrames++;
+            _frames.Add(sequence);
+            _groups.Add(group);
             if (!_window.IsOpen)
                 return;
             Frames++;
@@ -91,7 +99,10 @@ internal sealed class SubscriptionStats
                 FirstSequence = sequence;
             if (sequence > LastSequence)
                 LastSequence = sequence;
-            _groups.Add(group);
+            if (_firstGroup < 0 || group < _firstGroup)
+                _firstGroup = group;
+            if (group > _lastGroup)
+                _lastGroup = group;
             (_latency ??= new()).Record((long)Stopwatch.GetElapsedTime(sent, now).TotalNanoseconds);
         }
     }

@@ -15,16 +15,14 @@ internal sealed record Workload(
     int GroupFrames,
     bool Idle,
     TimeSpan Warmup,
-    TimeSpan Duration)
+    TimeSpan Duration,
+    int WindowBytes = 1 << 20)
 {
-    /// <summary>How far (in bytes) a saturating publisher may run ahead of its subscribers' average position.</summary>
-    public const int SaturationWindowBytes = 1 << 20;
-
     /// <summary>Frames per second per broadcast at the fixed rate; 0 when saturating.</summary>
     public double FramesPerSecond => RateMbps > 0 ? RateMbps * 1e6 / (8.0 * FrameBytes) : 0;
 
-    /// <summary>The saturation window in frames.</summary>
-    public int WindowFrames => Math.Max(4, SaturationWindowBytes / FrameBytes);
+    /// <summary>The saturation window in frames: how far a saturating publisher may run ahead of its subscribers' average position (<see cref="WindowBytes"/>).</summary>
+    public int WindowFrames => Math.Max(4, WindowBytes / FrameBytes);
 
     /// <summary>Delivered Gbit/s the fixed rate asks for (every subscriber gets every broadcast); null when saturating or idle.</summary>
     public double? OfferedGbps => Idle || RateMbps <= 0 ? null : RateMbps * 1e6 * Publishers * Subscribers / 1e9;

@@ -11,6 +11,8 @@ internal sealed class WorkloadRunner(ILoadTarget target, Workload workload, int?
 {
     private static readonly TimeSpan TeardownTimeout = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan IdleSettle = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan DrainQuiet = TimeSpan.FromMilliseconds(250);
 
     private readonly MeasurementWindow _window = new();
     private readonly List<IFramePublisher> _publishers = [];
@@ -120,10 +122,11 @@ internal sealed class WorkloadRunner(ILoadTarget target, Workload workload, int?
 
         await stopPublishing.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(running).ConfigureAwait(false);
-
         List<SubscriptionStats> stats;
         lock (_subscribers)
             stats = _stats.ToList();
+        await DrainAsync(stats, cancellationToken).ConfigureAwait(false);
+
         var latency = new LatencyHistogram();
         long frames = 0, bytes = 0, groupsDropped = 0, framesLost = 0;
         foreach (var s in stats)
@@ -159,6 +162,21 @@ internal sealed class WorkloadRunner(ILoadTarget target, Workload workload, int?
             Errors = errors.Count,
             ErrorSamples = errors.Samples,
         };
+    }
+
+    /// <summary>Waits (bounded) until frames stop arriving, so groups still in flight are not counted as dropped.</summary>
+    private static async Task DrainAsync(List<SubscriptionStats> stats, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.StartNew();
+        long last = -1;
+        while (deadline.Elapsed < DrainTimeout)
+        {
+            var now = stats.Sum(s => s.AllFrames);
+            if (now == last)
+                return;
+            last = now;
+            await Task.Delay(DrainQuiet, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private RunResult Describe(ProcessSample? baseline, ProcessSample? after) => new()
