@@ -9,6 +9,9 @@
 # Every server is started here and stopped by its PID, also on failure or Ctrl-C. Loopback only.
 set -uo pipefail
 
+# The whole script is one function, so bash has parsed all of it before it runs (editing it mid-run is safe).
+main() {
+
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$ROOT/bench/results
 DURATION=${DURATION:-5}
@@ -124,6 +127,7 @@ run() {
 both() { run moq "$@"; run nats "$@"; }
 
 started=$(date +%s)
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 if [ "$QUICK" = 1 ]; then
     SIZES=(1024); FANOUT=(10); RATES=(0 2.5); MANY="4 2"; IDLE_SUBS=100
 else
@@ -170,7 +174,11 @@ dotnet "$LOAD_DLL" report --in "$JSONL" --md "$OUT/latest.md" --dat "$OUT/latest
     --context "$(date -u +%Y-%m-%dT%H:%MZ), commit $commit, $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), kernel $(uname -r)" \
     --context "server pinned to core $SERVER_CORE, load generator to core $LOAD_CORE (taskset); $DURATION s measured after $WARMUP s warm-up per cell; a fresh server per cell; matrix took $elapsed s" \
     --context "$(dotnet --list-runtimes | grep -m1 NETCore.App | cut -d' ' -f1-2), $(nats-server --version), $(iperf3 --version | head -1 | cut -d' ' -f1-2); relay over WebSocket + QMux, Release build, log level Warning" \
+    --context "machine load average (1/5/15 min) at start $load_start, at end $(cut -d' ' -f1-3 /proc/loadavg): other work on the same cores makes every number noisy" \
     --context "frames carry a 16-byte header (send timestamp, sequence); groups of 30 frames; fixed rate = 2.5 Mbit/s per broadcast"
 gnuplot -e "dat='$OUT/latest.dat'; out='$OUT/latest.png'" "$ROOT/bench/chart.gp" 2>"$WORK/gnuplot.log" ||
     { echo "gnuplot failed:" >&2; cat "$WORK/gnuplot.log" >&2; }
 echo "done in $elapsed s: $OUT/latest.md, $OUT/latest.png (raw: $OUT/latest.jsonl, logs: $WORK)"
+}
+
+main "$@"

@@ -41,7 +41,7 @@ internal static class MarkdownReport
             - *CPU s/GB*: server CPU seconds per 10^9 delivered payload bytes.
             - *RSS/sub KB*: (server RSS at the end − RSS before any client) / connected subscribers.
             - *p50/p99/p99.9*: publish-call-to-subscriber-callback latency from a timestamp in each frame (same process, one clock).
-            - *groups dropped*: gaps in each subscription's group sequence span (NATS: frame sequence ÷ group length); *frames lost* likewise for frames.
+            - *groups dropped*: gaps in each subscription's group sequence span (NATS: frame sequence ÷ group length); *frames lost* likewise for frames; *groups aborted (old)*: groups the relay reset as superseded beyond the latency bound (5 s by default) after they had started.
             - *gen CPU %*: the load generator's own CPU on core 1; near 100 means the generator, not the server, limited the row.
             """);
         return text.ToString();

@@ -1,4 +1,5 @@
 using MoqCluster.Protocol.Client;
+using MoqCluster.Protocol.Coding;
 using MoqCluster.Protocol.Model;
 
 namespace MoqCluster.Bench.Load;
@@ -69,6 +70,11 @@ internal sealed class MoqSubscriberSession : IAsyncDisposable
                     return;
                 stats.OnFrame(next.Payload.Span, sequence);
             }
+        }
+        catch (ProtocolException ex) when (ex.Code == MoqErrorCode.Old)
+        {
+            // The relay gave up on a group superseded beyond the latency bound: a drop by design, not a failure.
+            stats.OnGroupAborted();
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {

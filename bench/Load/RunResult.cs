@@ -53,6 +53,8 @@ internal sealed record RunResult
     public double? LatencyP999Ms { get; init; }
     /// <summary>Groups missing inside each subscription's seen span, summed.</summary>
     public long GroupsDropped { get; init; }
+    /// <summary>Groups aborted by the relay as too old (moq only), summed over subscriptions.</summary>
+    public long GroupsAborted { get; init; }
     /// <summary>Frames missing inside each subscription's seen span, summed.</summary>
     public long FramesLost { get; init; }
     /// <summary>The generator's own CPU use as a percentage of one core (near 100 = the generator was the bottleneck).</summary>

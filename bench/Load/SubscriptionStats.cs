@@ -16,6 +16,7 @@ internal sealed class SubscriptionStats
     private readonly SequenceSet _frames = new();
     private readonly SequenceSet _groups = new();
     private long _highest = -1;
+    private long _aborted;
     private long _firstGroup = -1;
     private long _lastGroup = -1;
 
@@ -41,6 +42,12 @@ internal sealed class SubscriptionStats
 
     /// <summary>The latency of frames received inside the window (null until the first one).</summary>
     public LatencyHistogram? Latency => _latency;
+
+    /// <summary>Groups the relay aborted as too old (superseded beyond the latency bound) after they started arriving.</summary>
+    public long GroupsAborted => Interlocked.Read(ref _aborted);
+
+    /// <summary>Counts a group aborted as too old.</summary>
+    public void OnGroupAborted() => Interlocked.Increment(ref _aborted);
 
     /// <summary>Frames received at any time (warm-up and drain included).</summary>
     public long AllFrames { get; private set; }

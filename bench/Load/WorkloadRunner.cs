@@ -128,12 +128,13 @@ internal sealed class WorkloadRunner(ILoadTarget target, Workload workload, int?
         await DrainAsync(stats, cancellationToken).ConfigureAwait(false);
 
         var latency = new LatencyHistogram();
-        long frames = 0, bytes = 0, groupsDropped = 0, framesLost = 0;
+        long frames = 0, bytes = 0, groupsDropped = 0, groupsAborted = 0, framesLost = 0;
         foreach (var s in stats)
         {
             frames += s.Frames;
             bytes += s.Bytes;
             groupsDropped += s.GroupsDropped;
+            groupsAborted += s.GroupsAborted;
             framesLost += s.FramesLost;
             if (s.Latency is { } h)
                 latency.Add(h);
@@ -157,6 +158,7 @@ internal sealed class WorkloadRunner(ILoadTarget target, Workload workload, int?
             LatencyP99Ms = latency.Quantile(0.99) / 1e6,
             LatencyP999Ms = latency.Quantile(0.999) / 1e6,
             GroupsDropped = groupsDropped,
+            GroupsAborted = groupsAborted,
             FramesLost = framesLost,
             LoadCpuPercent = (loadAfter.CpuSeconds - loadBefore.CpuSeconds) / seconds * 100,
             Errors = errors.Count,
