@@ -1,0 +1,45 @@
+using MoqCluster.Protocol.Client;
+using MoqCluster.Protocol.Model;
+
+namespace MoqCluster.Bench.Load;
+
+/// <summary>One moq-lite publisher session: a broadcast with one track, frames appended to the current group.</summary>
+internal sealed class MoqFramePublisher : IFramePublisher
+{
+    private readonly MoqClient _client;
+    private readonly BroadcastProducer _broadcast;
+    private readonly TrackProducer _track;
+    private GroupProducer? _group;
+
+    /// <summary>Publishes <paramref name="path"/> on <paramref name="client"/>.</summary>
+    public MoqFramePublisher(MoqClient client, string path)
+    {
+        _client = client;
+        _broadcast = client.Publish(path);
+        _track = _broadcast.CreateTrack(MoqTarget.TrackName);
+    }
+
+    /// <inheritdoc/>
+    public void Write(ReadOnlySpan<byte> frame, bool startsGroup)
+    {
+        if (startsGroup || _group is null)
+        {
+            _group?.Finish();
+            _group = _track.AppendGroup();
+        }
+        // The model keeps the payload (cache, fan-out), so each frame needs its own array.
+        _group.WriteFrame(frame.ToArray());
+    }
+
+    /// <inheritdoc/>
+    public ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        _group?.Finish();
+        _track.Finish();
+        _broadcast.Finish();
+        await _client.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,123 @@
+using System.Net;
+using System.Text.Json;
+using MoqCluster.Bench.Load;
+
+// Verbs:
+//   run    --system moq|nats|loopback --url URL [--url2 URL] [--server-pid PID] --id ID [--publishers 1] [--subscribers 10]
+//          [--frame 1024] [--rate 0] [--group-frames 30] [--duration 5] [--warmup 1] [--idle] [--window-kb 1024]
+//          [--connect-parallel 64] [--connect-timeout 60] [--json FILE]
+//   skip   --id ID --system SYSTEM --reason TEXT [--json FILE]          (prints and records a workload not run)
+//   report --in FILE --md FILE --dat FILE [--context LINE]...
+var json = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+if (args.Length == 0)
+{
+    Console.Error.WriteLine("usage: MoqCluster.Bench.Load run|skip|report [options]  (see bench/run.sh)");
+    return 2;
+}
+var line = new CommandLine(args.Skip(1));
+try
+{
+    switch (args[0])
+    {
+        case "run":
+            return await RunAsync(line, json);
+        case "skip":
+        {
+            var reason = line.Required("reason");
+            var result = new RunResult { Workload = line.Required("id"), System = line.Text("system", "moq")!, Note = reason };
+            var file = line.Text("json");
+            line.ThrowIfUnknown();
+            Console.WriteLine($"{result.Workload} ({result.System}): {reason}");
+            Append(file, result, json);
+            return 0;
+        }
+        case "report":
+        {
+            var input = line.Required("in");
+            var md = line.Required("md");
+            var dat = line.Required("dat");
+            var context = line.All("context");
+            line.ThrowIfUnknown();
+            var results = File.ReadAllLines(input).Where(l => l.Trim().Length > 0)
+                .Select(l => JsonSerializer.Deserialize<RunResult>(l, json)!).ToList();
+            await File.WriteAllTextAsync(md, MarkdownReport.Render(results, context));
+            await File.WriteAllTextAsync(dat, MarkdownReport.ChartData(results));
+            Console.WriteLine($"wrote {md} and {dat} ({results.Count} rows)");
+            return 0;
+        }
+        default:
+            Console.Error.WriteLine($"unknown verb '{args[0]}'");
+            return 2;
+    }
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 2;
+}
+
+static async Task<int> RunAsync(CommandLine line, JsonSerializerOptions json)
+{
+    var system = line.Required("system");
+    var url = new Uri(line.Required("url"));
+    var url2 = line.Text("url2") is { } u2 ? new Uri(u2) : url;
+    var pid = line.Integer("server-pid");
+    var frame = line.Integer("frame") ?? 1024;
+    var workload = new Workload(
+        Id: line.Required("id"),
+        Publishers: line.Integer("publishers") ?? 1,
+        Subscribers: line.Integer("subscribers") ?? 10,
+        FrameBytes: Math.Max(FramePayload.HeaderSize, frame),
+        RateMbps: line.Number("rate", 0),
+        GroupFrames: Math.Max(1, line.Integer("group-frames") ?? 30),
+        Idle: line.Flag("idle"),
+        Warmup: TimeSpan.FromSeconds(line.Number("warmup", 1)),
+        Duration: TimeSpan.FromSeconds(line.Number("duration", 5)),
+        WindowBytes: (line.Integer("window-kb") ?? 1024) * 1024);
+    var parallel = line.Integer("connect-parallel") ?? 64;
+    var connectTimeout = TimeSpan.FromSeconds(line.Number("connect-timeout", 60));
+    var file = line.Text("json");
+    line.ThrowIfUnknown();
+
+    // Whatever happens, this process ends: connect budget + warm-up + window + teardown + slack.
+    var budget = connectTimeout * 2 + workload.Warmup + workload.Duration + TimeSpan.FromSeconds(30);
+    using var watchdog = new Timer(_ =>
+    {
+        Console.Error.WriteLine($"[{system} {workload.Id}] watchdog: no result after {budget.TotalSeconds:F0} s, exiting");
+        Environment.Exit(3);
+    }, null, budget, Timeout.InfiniteTimeSpan);
+
+    var errors = new RunErrors();
+    RunResult result;
+    try
+    {
+        result = system switch
+        {
+            "moq" => await new WorkloadRunner(new MoqTarget(url, url2, errors), workload, pid, errors, parallel, connectTimeout).RunAsync(CancellationToken.None),
+            "nats" => await new WorkloadRunner(new NatsTarget(await ResolveAsync(url), workload.GroupFrames, errors), workload, pid, errors, parallel, connectTimeout).RunAsync(CancellationToken.None),
+            "loopback" => await new LoopbackRunner(url.Host, url.Port, workload, pid, errors).RunAsync(CancellationToken.None),
+            _ => throw new ArgumentException($"unknown system '{system}' (moq, nats, loopback)"),
+        };
+    }
+    catch (Exception ex) when (ex is not ArgumentException)
+    {
+        Console.Error.WriteLine($"[{system} {workload.Id}] failed: {ex}");
+        result = new RunResult { Workload = workload.Id, System = system, Note = $"failed: {ex.GetType().Name}: {ex.Message}", Errors = errors.Count + 1, ErrorSamples = errors.Samples };
+    }
+    Console.WriteLine(ResultTable.Render([result]));
+    Append(file, result, json);
+    return 0;
+}
+
+static async Task<IPEndPoint> ResolveAsync(Uri url)
+{
+    var addresses = await Dns.GetHostAddressesAsync(url.Host);
+    return new IPEndPoint(addresses[0], url.Port);
+}
+
+static void Append(string? file, RunResult result, JsonSerializerOptions json)
+{
+    if (file is null)
+        return;
+    File.AppendAllText(file, JsonSerializer.Serialize(result, json) + "\n");
+}
