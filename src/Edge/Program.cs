@@ -3,6 +3,7 @@ using MoqCluster.Edge.Http;
 using MoqCluster.Edge.Auth;
 using MoqCluster.Edge.Auth.Cli;
 using MoqCluster.Edge.Relay;
+using MoqCluster.Edge.Cluster;
 
 if (args is ["token", ..])
     return TokenCommand.Run(args[1..], Console.Out, Console.Error);
@@ -14,6 +15,8 @@ builder.Services.Configure<EdgeOptions>(builder.Configuration.GetSection("Relay"
 builder.Services.AddEdgeAuth(builder.Configuration);
 builder.Services.AddSingleton<RelayHost>();
 builder.AddEdgeOperations();
+builder.Services.AddSingleton<EdgeCluster>();
+builder.Services.AddHostedService(services => services.GetRequiredService<EdgeCluster>());
 
 var app = builder.Build();
 app.UseWebSockets();

@@ -12,8 +12,17 @@ namespace MoqCluster.Grains;
 /// <param name="Resolve">
 /// Opens the source broadcast; for a remote edge this waits for the cluster link, so it may fail and be retried.
 /// </param>
-public sealed record GrainRoute(string NodeId, long Epoch, IReadOnlyList<ulong> Hops, bool IsLocal, Func<CancellationToken, ValueTask<BroadcastConsumer>> Resolve)
+/// <param name="Identity">For a local route, the publisher's broadcast: a replacement on this edge is a new source.</param>
+public sealed record GrainRoute(string NodeId, long Epoch, IReadOnlyList<ulong> Hops, bool IsLocal, Func<CancellationToken, ValueTask<BroadcastConsumer>> Resolve, object? Identity = null)
 {
-    /// <summary>True when both routes read the same publication (same edge and epoch).</summary>
-    public bool SameSource(GrainRoute? other) => other is not null && other.NodeId == NodeId && other.Epoch == Epoch && other.IsLocal == IsLocal;
+    /// <summary>
+    /// True when both routes read the same publication: the same local publisher (its directory epoch may be learned
+    /// later), or the same edge and epoch.
+    /// </summary>
+    public bool SameSource(GrainRoute? other)
+    {
+        if (other is null || other.IsLocal != IsLocal)
+            return false;
+        return IsLocal ? ReferenceEquals(other.Identity, Identity) : other.NodeId == NodeId && other.Epoch == Epoch;
+    }
 }

@@ -14,6 +14,9 @@ public sealed record AccessGrant(MoqPath Root, IReadOnlyList<MoqPath> Publish, I
     /// <summary>True when the session may do nothing at all (neither publish nor subscribe).</summary>
     public bool IsEmpty => Publish.Count == 0 && Subscribe.Count == 0;
 
+    /// <summary>True for another edge of the cluster (a link session): served local publishers only.</summary>
+    public bool IsCluster { get; init; }
+
     /// <summary>When the credentials behind this grant expire (the token's <c>exp</c>); the session is closed then. Null = never.</summary>
     public DateTimeOffset? ExpiresAt { get; init; }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using MoqCluster.Edge.Auth;
+using MoqCluster.Edge.Cluster;
 using MoqCluster.Edge.Telemetry;
 using MoqCluster.Protocol.Coding;
 using MoqCluster.Protocol.Model;
@@ -12,8 +13,9 @@ using SessionOptions = MoqCluster.Protocol.Session.SessionOptions;
 namespace MoqCluster.Edge.Relay;
 
 /// <summary>
-/// The single-node relay: one origin table shared by every session. A client's broadcasts enter the table
-/// under its session root and publish grants; it is served from the table within its subscribe grants.
+/// The relay: a client's broadcasts enter the local origin under its session root and publish grants; the
+/// broadcast grains route them (and those of other edges) into the serving origin, from which every client is
+/// served within its subscribe grants.
 /// </summary>
 public sealed class RelayHost
 {
@@ -39,10 +41,21 @@ public sealed class RelayHost
         _logger = loggers.CreateLogger<RelayHost>();
         _auth = auth ?? ConnectionAuthorizer.FromConfiguration(configuration, loggers);
         OriginId = _options.OriginId != 0 ? _options.OriginId : SessionOptions.NewOriginId();
+        if (configuration["Cluster:Secret"] is { Length: > 0 } secret)
+            ClusterCredential = new ClusterCredential(secret);
     }
 
-    /// <summary>The table of live broadcasts.</summary>
+    /// <summary>
+    /// The broadcasts local subscribers are served from: one per path, published by its broadcast grain,
+    /// whichever edge the publisher is on.
+    /// </summary>
     public Origin Origin { get; } = new();
+
+    /// <summary>Broadcasts published by clients connected to this edge; grains route them, links serve them to other edges.</summary>
+    public Origin LocalOrigin { get; } = new();
+
+    /// <summary>The edge-to-edge credential, when <c>--Cluster:Secret</c> is set.</summary>
+    public ClusterCredential? ClusterCredential { get; }
 
     /// <summary>This relay's hop id.</summary>
     public ulong OriginId { get; }
@@ -51,7 +64,13 @@ public sealed class RelayHost
     public LiveSessions Sessions { get; } = new();
 
     /// <summary>Authorises a connection path and optional token (spec §6): a grant, or a refusal with HTTP 401/403.</summary>
-    public ValueTask<AccessDecision> AuthorizeAsync(MoqPath path, string? jwt) => _auth.AuthorizeAsync(path, jwt);
+    public async ValueTask<AccessDecision> AuthorizeAsync(MoqPath path, string? jwt)
+    {
+        // Another edge of the cluster: served this edge's local publishers, nothing accepted from it.
+        if (ClusterCredential is not null && await ClusterCredential.VerifyAsync(jwt))
+            return AccessDecision.Allow(new AccessGrant(path, [], [MoqPath.Empty]) { IsCluster = true });
+        return await _auth.AuthorizeAsync(path, jwt);
+    }
 
     /// <summary>Serves one WebSocket upgrade as a moq-lite session until it closes.</summary>
     public async Task HandleWebSocketAsync(HttpContext context)
@@ -179,8 +198,9 @@ public sealed class RelayHost
     }
 
     /// <summary>What a session with <paramref name="grant"/> is served from the origin table.</summary>
-    private OriginConsumer? Serving(AccessGrant grant) => grant.Subscribe.Count > 0 ? Origin.Consumer(grant.Root, grant.Subscribe) : null;
+    private OriginConsumer? Serving(AccessGrant grant)
+        => grant.Subscribe.Count == 0 ? null : (grant.IsCluster ? LocalOrigin : Origin).Consumer(grant.Root, grant.Subscribe);
 
     /// <summary>Where a session with <paramref name="grant"/> publishes what it announces.</summary>
-    private OriginProducer? Learning(AccessGrant grant) => grant.Publish.Count > 0 ? Origin.Producer(grant.Root, grant.Publish) : null;
+    private OriginProducer? Learning(AccessGrant grant) => grant.Publish.Count > 0 ? LocalOrigin.Producer(grant.Root, grant.Publish) : null;
 }

@@ -241,7 +241,9 @@ public sealed partial class QMuxConnection
 
     private int AppendStreamFrames(Span<byte> span, int n, bool multi)
     {
-        int payloadCap = _format == QMuxWireFormat.Legacy ? QMuxFrameCodec.LegacyMaxStreamPayload : int.MaxValue;
+        // @moq/qmux 0.0.6 (@moq/lite 0.2.2) kills the session on a STREAM payload over 16 360 bytes in the legacy
+        // and qmux-00 formats alike; 0.3.3 only bounds the record, which qmux-01/02 records already respect.
+        int payloadCap = _format is QMuxWireFormat.Legacy or QMuxWireFormat.Qmux00 ? QMuxFrameCodec.LegacyMaxStreamPayload : int.MaxValue;
         while (multi || n == 0)
         {
             if (!TryPopReady(out var stream, out var rank))
