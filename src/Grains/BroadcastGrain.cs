@@ -201,6 +201,9 @@ public sealed class BroadcastGrain
 
     private enum PumpOutcome { Unused, RouteChanged, SourceEnded, SourceFailed }
 
+    /// <summary>The source said no (the track does not exist, or we may not have it): pass that on, don't retry.</summary>
+    private static bool IsRefusal(MoqErrorCode code) => code is MoqErrorCode.NotFound or MoqErrorCode.Unauthorized or MoqErrorCode.Unroutable;
+
     /// <summary>Completes once the track has had no consumer for the linger and was retired from the broadcast.</summary>
     private async Task RetireWhenUnusedAsync(TrackProducer track, BroadcastProducer output, CancellationToken ct)
     {
@@ -221,6 +224,11 @@ public sealed class BroadcastGrain
             var broadcast = await route.Resolve(ct).ConfigureAwait(false);
             source = broadcast.Subscribe(track.Name, track.AggregateOptions);
         }
+        catch (ProtocolException ex) when (IsRefusal(ex.Code))
+        {
+            track.Abort(ex.Code);
+            return PumpOutcome.Unused;
+        }
         catch (Exception ex) when (ex is ProtocolException or IOException or TimeoutException)
         {
             _logger.LogDebug("grain {Path}/{Track}: source via {Node} unavailable: {Reason}", Path, track.Name, route.NodeId, ex.Message);
@@ -232,6 +240,11 @@ public sealed class BroadcastGrain
             {
                 var info = await source.Track.InfoAsync.WaitAsync(_options.SourceTimeout, ct).ConfigureAwait(false);
                 track.SetInfo(info);
+            }
+            catch (ProtocolException ex) when (IsRefusal(ex.Code))
+            {
+                track.Abort(ex.Code);
+                return PumpOutcome.Unused;
             }
             catch (Exception ex) when (ex is ProtocolException or TimeoutException)
             {
@@ -259,6 +272,11 @@ public sealed class BroadcastGrain
                 try
                 {
                     group = await next.ConfigureAwait(false);
+                }
+                catch (ProtocolException ex) when (IsRefusal(ex.Code))
+                {
+                    track.Abort(ex.Code);
+                    return PumpOutcome.Unused;
                 }
                 catch (ProtocolException)
                 {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using MoqCluster.Edge.Cluster;
 using MoqCluster.Edge.Relay;
 using MoqCluster.Edge.Telemetry;
 using MoqCluster.Protocol.Coding;
@@ -24,8 +25,14 @@ internal sealed class InProcessRelay : IAsyncDisposable
         _services = new ServiceCollection().AddMetrics().AddLogging().BuildServiceProvider();
         Metrics = new EdgeMetrics(_services.GetRequiredService<IMeterFactory>());
         var configuration = new ConfigurationBuilder().Build();
-        Relay = new RelayHost(Options.Create(options ?? new EdgeOptions()), configuration, _services.GetRequiredService<ILoggerFactory>(), Metrics);
+        var loggers = _services.GetRequiredService<ILoggerFactory>();
+        Relay = new RelayHost(Options.Create(options ?? new EdgeOptions()), configuration, loggers, Metrics);
+        // Single node: the grains route local publishers into the serving origin, as in the edge process.
+        Cluster = new EdgeCluster(Relay, configuration, loggers);
+        Cluster.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
     }
+
+    public EdgeCluster Cluster { get; }
 
     public RelayHost Relay { get; }
 
@@ -47,6 +54,7 @@ internal sealed class InProcessRelay : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await Cluster.StopAsync(CancellationToken.None);
         foreach (var c in _clients)
             await c.DisposeAsync();
         await Task.WhenAll(_serving).WaitAsync(TimeSpan.FromSeconds(10));

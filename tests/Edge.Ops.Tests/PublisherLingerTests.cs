@@ -33,13 +33,14 @@ public sealed class PublisherLingerTests
         var (firstOrigin, _, _) = RelayScenario.Broadcast("room/linger", "video");
         var (_, firstConnection) = await relay.ConnectAsync(MoqVersion.Lite05, firstOrigin.Consumer());
         await Poll.UntilAsync(() => relay.Relay.Origin.Find(Path) is not null, "the first broadcast to be announced");
-        var lingering = relay.Relay.Origin.Find(Path);
+        // The serving broadcast is the grain's and stays put; the local publication is what gets replaced.
+        var lingering = relay.Relay.LocalOrigin.Find(Path);
         await firstConnection.DisposeAsync();
         await Poll.UntilAsync(() => relay.Relay.Sessions.Count == 0, "the relay to notice the lost session");
 
         var (secondOrigin, _, tracks) = RelayScenario.Broadcast("room/linger", "video");
         await relay.ConnectAsync(MoqVersion.Lite05, secondOrigin.Consumer());
-        await Poll.UntilAsync(() => relay.Relay.Origin.Find(Path) is { } current && current != lingering, "the new publisher to take over");
+        await Poll.UntilAsync(() => relay.Relay.LocalOrigin.Find(Path) is { } current && current != lingering, "the new publisher to take over");
 
         var (subscriber, _) = await relay.ConnectAsync(MoqVersion.Lite05);
         using var consumer = subscriber.Consume(MoqPath.Parse("room/linger")).Subscribe("video");
