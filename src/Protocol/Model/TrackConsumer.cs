@@ -18,6 +18,9 @@ public sealed class TrackConsumer : IDisposable
         _cursor = cursor;
     }
 
+    /// <summary>Arrival index of the next group this consumer will look at; read under the producer's lock.</summary>
+    internal long Cursor => _cursor;
+
     /// <summary>The track this consumer reads.</summary>
     public TrackProducer Track => _track;
 
