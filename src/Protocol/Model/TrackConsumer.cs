@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace MoqCluster.Protocol.Model;
 
 /// <summary>
@@ -34,6 +35,7 @@ public sealed class TrackConsumer : IDisposable
     /// The next group in arrival order within this consumer's window; null when the track finished.
     /// Groups above the end group are held until <see cref="Update"/> raises it; stale groups are skipped.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<GroupConsumer?> NextGroupAsync(CancellationToken cancellationToken = default)
     {
         while (true)
