@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace MoqCluster.Protocol.Model;
 
 /// <summary>A reader of one group with its own cursor; cheap to create, one per subscriber.</summary>
@@ -21,6 +22,7 @@ public sealed class GroupConsumer
     /// Reads the next frame in order; null once the group finished. Throws
     /// <see cref="Coding.ProtocolException"/> with the abort code when the group was aborted.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<Frame?> ReadFrameAsync(CancellationToken cancellationToken = default)
     {
         while (true)

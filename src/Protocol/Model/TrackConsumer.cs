@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace MoqCluster.Protocol.Model;
 
 /// <summary>
@@ -18,6 +19,9 @@ public sealed class TrackConsumer : IDisposable
         _cursor = cursor;
     }
 
+    /// <summary>Arrival index of the next group this consumer will look at; read under the producer's lock.</summary>
+    internal long Cursor => _cursor;
+
     /// <summary>The track this consumer reads.</summary>
     public TrackProducer Track => _track;
 
@@ -31,6 +35,7 @@ public sealed class TrackConsumer : IDisposable
     /// The next group in arrival order within this consumer's window; null when the track finished.
     /// Groups above the end group are held until <see cref="Update"/> raises it; stale groups are skipped.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<GroupConsumer?> NextGroupAsync(CancellationToken cancellationToken = default)
     {
         while (true)

@@ -4,14 +4,20 @@ namespace MoqCluster.Protocol.Model;
 
 /// <summary>
 /// The writing half of a track: appends groups and keeps a cache — the latest group always, older
-/// groups until they have been superseded for longer than <see cref="TrackInfo.MaxLatency"/> — so a
-/// late joiner starts at the first frame of the current group. Consumers are counted so a relay can
+/// groups until they have been superseded for longer than <see cref="TrackInfo.MaxLatency"/> and while
+/// they fit in <see cref="CacheBytes"/> — so a late joiner starts at the first frame of the current group. Consumers are counted so a relay can
 /// cancel its upstream subscription when the last one leaves.
 /// </summary>
 public sealed class TrackProducer
 {
     /// <summary>Upper bound on cached groups, whatever their age, so a hostile publisher cannot grow memory without bound.</summary>
     public const int MaxCachedGroups = 1024;
+
+    /// <summary>
+    /// Default byte budget for superseded groups. Without it a relay holds throughput × max latency per track
+    /// (500 MB for a 100 MB/s track at 5 s), all of it old data no live consumer will read again.
+    /// </summary>
+    public const long DefaultCacheBytes = 4 * 1024 * 1024;
 
     private readonly object _lock = new();
     private readonly Watch _groupsWatch = new();
@@ -33,6 +39,13 @@ public sealed class TrackProducer
             _info.TrySetResult(info);
         _unused.TrySetResult();
     }
+
+    /// <summary>
+    /// Superseded, complete groups beyond this many payload bytes are evicted oldest first, but never one a
+    /// consumer's cursor has not passed yet (so a subscriber that lags within the latency bound loses nothing)
+    /// and never the latest group. Explicit-start joiners and FETCH see only what the budget kept.
+    /// </summary>
+    public long CacheBytes { get; set; } = DefaultCacheBytes;
 
     /// <summary>The track name (not normalised; any string).</summary>
     public string Name { get; }
@@ -174,11 +187,37 @@ public sealed class TrackProducer
                 break;
             removed++;
         }
+        removed = EvictOverBudget(removed);
         if (removed > 0)
         {
             _groups.RemoveRange(0, removed);
             _firstArrival += removed;
         }
+    }
+
+    /// <summary>
+    /// Extends the eviction prefix while the cache holds more than <see cref="CacheBytes"/>: only superseded,
+    /// closed groups that every consumer cursor has already passed. Caller holds the lock.
+    /// </summary>
+    private int EvictOverBudget(int removed)
+    {
+        long bytes = 0;
+        for (var i = removed; i < _groups.Count; i++)
+            bytes += _groups[i].ByteCount;
+        if (bytes <= CacheBytes)
+            return removed;
+        var passed = long.MaxValue;
+        foreach (var consumer in _consumers)
+            passed = Math.Min(passed, consumer.Cursor);
+        while (bytes > CacheBytes && _groups.Count - removed > 1)
+        {
+            var oldest = _groups[removed];
+            if (oldest == _latest || !oldest.IsClosed || _firstArrival + removed >= passed)
+                break;
+            bytes -= oldest.ByteCount;
+            removed++;
+        }
+        return removed;
     }
 
     /// <summary>Ends the track cleanly; consumers drain the cache, then see the end. Idempotent.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using MoqCluster.Protocol.Coding;
 using MoqCluster.Protocol.Messages;
@@ -31,6 +32,8 @@ internal static class GroupWriter
         }
     }
 
+    // Pooled: one state machine per group and subscriber would otherwise be allocated whenever a write waits.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<(long Frames, long Bytes)> WriteFramesAsync(
         ISendStream stream, GroupConsumer group, MoqVersion version, long baseline, byte[] header, Func<bool>? isStale, CancellationToken ct)
     {
@@ -50,7 +53,11 @@ internal static class GroupWriter
             else
             {
                 await stream.WriteAsync(header.AsMemory(0, length), cancellationToken: ct).ConfigureAwait(false);
-                await stream.WriteAsync(frame.Payload, cancellationToken: ct).ConfigureAwait(false);
+                // Payloads are immutable and shared by every subscriber: QMux queues them by reference.
+                if (stream is QMuxStream qmux)
+                    await qmux.WriteSharedAsync(frame.Payload, ct).ConfigureAwait(false);
+                else
+                    await stream.WriteAsync(frame.Payload, cancellationToken: ct).ConfigureAwait(false);
             }
             frames++;
             bytes += frame.Payload.Length;

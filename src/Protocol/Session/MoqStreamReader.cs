@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using MoqCluster.Protocol.Coding;
 using MoqCluster.Protocol.Messages;
@@ -33,6 +34,7 @@ public sealed class MoqStreamReader : IDisposable
     private int Buffered => _end - _start;
 
     /// <summary>Waits for at least <paramref name="count"/> buffered bytes; false at FIN before that.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> FillAsync(int count, CancellationToken ct)
     {
         while (Buffered < count)
@@ -64,6 +66,7 @@ public sealed class MoqStreamReader : IDisposable
     public async ValueTask<bool> IsFinishedAsync(CancellationToken ct = default) => !await FillAsync(1, ct).ConfigureAwait(false);
 
     /// <summary>Reads a varint; null at a clean FIN before its first byte; throws when truncated.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ulong?> TryReadVarIntAsync(CancellationToken ct = default)
     {
         if (!await FillAsync(1, ct).ConfigureAwait(false))
@@ -77,6 +80,7 @@ public sealed class MoqStreamReader : IDisposable
     }
 
     /// <summary>Reads a varint; throws at FIN.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ulong> ReadVarIntAsync(CancellationToken ct = default)
         => await TryReadVarIntAsync(ct).ConfigureAwait(false) ?? throw new DecodeException("stream ended before a varint");
 
@@ -139,6 +143,7 @@ public sealed class MoqStreamReader : IDisposable
     }
 
     /// <summary>Reads a frame payload of <paramref name="size"/> bytes into a new array (the one copy a payload gets).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<byte[]> ReadPayloadAsync(ulong size, CancellationToken ct = default)
     {
         if (size > (ulong)_limits.MaxFrameSize)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using MoqCluster.Protocol.Coding;
 
@@ -317,6 +318,7 @@ public sealed partial class QMuxConnection
 
     // ------------------------------------------------------------------ application reads
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<int> ReadAsync(QMuxStream stream, Memory<byte> buffer, CancellationToken cancellationToken)
     {
         while (true)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using System.Text;
 using System.Threading.Channels;
@@ -37,7 +38,15 @@ public sealed partial class QMuxConnection
 
     // ------------------------------------------------------------------ application calls
 
-    internal async ValueTask WriteAsync(QMuxStream stream, ReadOnlyMemory<byte> data, bool fin, CancellationToken cancellationToken)
+    internal ValueTask WriteAsync(QMuxStream stream, ReadOnlyMemory<byte> data, bool fin, CancellationToken cancellationToken) =>
+        WriteAsync(stream, data, fin, shared: false, cancellationToken);
+
+    /// <summary>
+    /// Queues <paramref name="data"/> like <see cref="WriteAsync(QMuxStream, ReadOnlyMemory{byte}, bool, CancellationToken)"/>;
+    /// with <paramref name="shared"/> the bytes are queued by reference (the caller promises they never change).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    internal async ValueTask WriteAsync(QMuxStream stream, ReadOnlyMemory<byte> data, bool fin, bool shared, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -57,7 +66,10 @@ public sealed partial class QMuxConnection
                     return;
                 if (data.IsEmpty || stream.SendBuffer.Length < _options.SendBufferSize)
                 {
-                    stream.SendBuffer.Append(data.Span);
+                    if (shared)
+                        stream.SendBuffer.AppendShared(data);
+                    else
+                        stream.SendBuffer.Append(data.Span);
                     stream.FinQueued = fin;
                     MarkReady(stream);
                     WakeWriter();

@@ -87,6 +87,13 @@ internal sealed class QMuxStream : IBidiStream, ISendStream, IRecvStream
     public ValueTask WriteAsync(ReadOnlyMemory<byte> data, bool fin = false, CancellationToken cancellationToken = default) =>
         _connection.WriteAsync(this, data, fin, cancellationToken);
 
+    /// <summary>
+    /// Like <see cref="WriteAsync"/> but queues <paramref name="data"/> by reference, without a copy: only for
+    /// memory that is never written again (shared frame payloads).
+    /// </summary>
+    public ValueTask WriteSharedAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
+        _connection.WriteAsync(this, data, fin: false, shared: true, cancellationToken);
+
     /// <inheritdoc />
     public void Reset(ulong code) => _connection.ResetStream(this, code);
 

@@ -5,7 +5,8 @@ namespace MoqCluster.Protocol.Transport;
 /// <summary>
 /// A FIFO of bytes held in pooled chunks: the send queue and the receive queue of a QMux stream.
 /// Small appends fill the tail chunk, so the many tiny writes browser clients make cost no allocation.
-/// Not thread-safe; the owning connection's lock guards it.
+/// Large immutable payloads (media frames shared by every subscriber) can be queued by reference instead,
+/// which saves a copy and a pooled chunk per subscriber. Not thread-safe; the owning connection's lock guards it.
 /// </summary>
 internal sealed class StreamBuffer
 {
@@ -23,17 +24,32 @@ internal sealed class StreamBuffer
     {
         while (!data.IsEmpty)
         {
-            if (_tail is null || _tail.End == _tail.Array.Length)
+            // _tail is only ever a pooled chunk; borrowed memory is never appended to.
+            if (_tail?.Array is not { } array || _tail.End == array.Length)
             {
-                _tail = new Chunk(ArrayPool<byte>.Shared.Rent(Math.Clamp(data.Length, MinChunk, MaxChunk)));
+                array = ArrayPool<byte>.Shared.Rent(Math.Clamp(data.Length, MinChunk, MaxChunk));
+                _tail = new Chunk(array);
                 _chunks.Enqueue(_tail);
             }
-            int n = Math.Min(data.Length, _tail.Array.Length - _tail.End);
-            data[..n].CopyTo(_tail.Array.AsSpan(_tail.End));
+            int n = Math.Min(data.Length, array.Length - _tail.End);
+            data[..n].CopyTo(array.AsSpan(_tail.End));
             _tail.End += n;
             Length += n;
             data = data[n..];
         }
+    }
+
+    /// <summary>
+    /// Queues <paramref name="data"/> by reference: the caller guarantees the memory is never written again
+    /// (frame payloads in the model are immutable). Later small appends start a new chunk.
+    /// </summary>
+    public void AppendShared(ReadOnlyMemory<byte> data)
+    {
+        if (data.IsEmpty)
+            return;
+        _chunks.Enqueue(new Chunk(data));
+        _tail = null;
+        Length += data.Length;
     }
 
     /// <summary>Moves up to <c>destination.Length</c> bytes out of the queue; returns the count.</summary>
@@ -43,7 +59,7 @@ internal sealed class StreamBuffer
         while (total < destination.Length && _chunks.TryPeek(out var chunk))
         {
             int n = Math.Min(destination.Length - total, chunk.End - chunk.Start);
-            chunk.Array.AsSpan(chunk.Start, n).CopyTo(destination[total..]);
+            chunk.Span.Slice(chunk.Start, n).CopyTo(destination[total..]);
             chunk.Start += n;
             total += n;
             if (chunk.Start == chunk.End)
@@ -57,7 +73,7 @@ internal sealed class StreamBuffer
     public void Clear()
     {
         while (_chunks.TryDequeue(out var chunk))
-            ArrayPool<byte>.Shared.Return(chunk.Array);
+            chunk.Return();
         _tail = null;
         Length = 0;
     }
@@ -66,13 +82,37 @@ internal sealed class StreamBuffer
     {
         if (ReferenceEquals(chunk, _tail))
             _tail = null;
-        ArrayPool<byte>.Shared.Return(chunk.Array);
+        chunk.Return();
     }
 
-    private sealed class Chunk(byte[] array)
+    /// <summary>Either a pooled array we fill, or borrowed read-only memory queued whole.</summary>
+    private sealed class Chunk
     {
-        public byte[] Array { get; } = array;
+        public Chunk(byte[] array)
+        {
+            Array = array;
+            Shared = array;
+        }
+
+        public Chunk(ReadOnlyMemory<byte> shared)
+        {
+            Shared = shared;
+            End = shared.Length;
+        }
+
+        /// <summary>The pooled array, or null for borrowed memory.</summary>
+        public byte[]? Array { get; }
+
+        private ReadOnlyMemory<byte> Shared { get; }
+
+        public ReadOnlySpan<byte> Span => Shared.Span;
         public int Start { get; set; }
         public int End { get; set; }
+
+        public void Return()
+        {
+            if (Array is not null)
+                ArrayPool<byte>.Shared.Return(Array);
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Net.WebSockets;
 using System.Text;
 
@@ -68,6 +69,7 @@ public sealed class WebSocketRecordChannel : IRecordChannel
     public string? PeerCloseDescription => _socket.CloseStatusDescription;
 
     /// <inheritdoc />
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default)
     {
         if (record.Length > MaxRecordSize)
@@ -96,6 +98,7 @@ public sealed class WebSocketRecordChannel : IRecordChannel
     }
 
     /// <inheritdoc />
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ReadOnlyMemory<byte>?> ReceiveAsync(CancellationToken cancellationToken = default)
     {
         var length = 0;

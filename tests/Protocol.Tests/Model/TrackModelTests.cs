@@ -111,6 +111,31 @@ public class TrackModelTests
     }
 
     [Fact]
+    public async Task Byte_budget_evicts_old_groups_only_once_every_consumer_passed_them()
+    {
+        var track = new TrackProducer("t", TrackInfo.Default with { MaxLatency = TimeSpan.FromHours(1) }) { CacheBytes = 100 };
+        using var lagging = track.Subscribe(new SubscriptionOptions(StartGroup: 0));
+        for (ulong i = 0; i < 5; i++)
+        {
+            var g = track.AppendGroup(i);
+            g.WriteFrame(new byte[60]);
+            g.Finish();
+        }
+        // The lagging consumer has read nothing: everything stays although the budget is exceeded.
+        Assert.NotNull(track.FindGroup(0));
+        for (ulong i = 0; i < 5; i++)
+            Assert.Equal(i, (await lagging.NextGroupAsync())!.Sequence);
+        track.AppendGroup(5).Finish();
+        // Now every consumer passed them: only what fits in 100 bytes plus the latest remains.
+        Assert.Null(track.FindGroup(0));
+        Assert.Null(track.FindGroup(3));
+        Assert.NotNull(track.FindGroup(4));
+        Assert.NotNull(track.FindGroup(5));
+        using var late = track.Subscribe();
+        Assert.Equal(5UL, (await late.NextGroupAsync())!.Sequence);
+    }
+
+    [Fact]
     public void Cache_is_bounded_by_count_whatever_the_latency()
     {
         var track = new TrackProducer("t", TrackInfo.Default with { MaxLatency = TimeSpan.FromHours(1) });
