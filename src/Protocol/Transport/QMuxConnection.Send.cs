@@ -239,7 +239,9 @@ public sealed partial class QMuxConnection
 
     private int AppendStreamFrames(Span<byte> span, int n, bool multi)
     {
-        int payloadCap = _format == QMuxWireFormat.Legacy ? QMuxFrameCodec.LegacyMaxStreamPayload : int.MaxValue;
+        // @moq/qmux 0.0.6 (@moq/lite) closes the session on a STREAM payload above 16 360 bytes in legacy *and*
+        // qmux-00 framing, and a qmux-00 peer could be that library: cap both.
+        int payloadCap = _format is QMuxWireFormat.Legacy or QMuxWireFormat.Qmux00 ? QMuxFrameCodec.LegacyMaxStreamPayload : int.MaxValue;
         while (multi || n == 0)
         {
             if (!TryPopReady(out var stream, out var rank))
