@@ -1,4 +1,6 @@
 using System.Text;
+using MoqCluster.Interop.Tests.CSharp;
+using MoqCluster.Protocol.Client;
 using MoqCluster.TestSupport;
 
 namespace MoqCluster.Interop.Tests;
@@ -84,6 +86,7 @@ public sealed class EdgeProcessFixture : IAsyncLifetime
         try
         {
             await WaitHealthyAsync();
+            await WarmUpAsync();
         }
         catch
         {
@@ -135,6 +138,29 @@ public sealed class EdgeProcessFixture : IAsyncLifetime
         }
 
         return sb.ToString();
+    }
+
+    // One small C# flow through the fresh process, so the first test does not meet a cold (JIT-compiling) relay
+    // that delivers a burst of groups at once.
+    private async Task WarmUpAsync()
+    {
+        var timeout = TimeSpan.FromSeconds(30);
+        await using var publisher = await MoqClient.ConnectAsync(new Uri(AnonUrl));
+        await using var subscriber = await MoqClient.ConnectAsync(new Uri(AnonUrl));
+        var broadcast = publisher.Publish("warmup/edge");
+        var video = broadcast.CreateTrack("video");
+        using var feed = subscriber.Announced("warmup");
+        var consumer = await AnnouncementWaiter.ActiveAsync(feed, "warmup/edge", timeout, () => DescribeLog());
+        using var track = consumer.Subscribe("video");
+        var reading = CSharpTrackReader.ReadAsync(track, 3, timeout);
+        await CSharpTrackWriter.WaitForSubscriberAsync(video, timeout, () => DescribeLog());
+        await CSharpTrackWriter.WriteAsync(video, 3, 2, 20_000, TimeSpan.FromMilliseconds(20));
+        var report = await reading;
+        broadcast.Finish();
+        if (report.Errors.Count > 0 || report.GroupsComplete != 3)
+        {
+            throw new InvalidOperationException($"warm-up flow through the edge failed: {report}\n{DescribeLog()}");
+        }
     }
 
     private async Task WaitHealthyAsync()
