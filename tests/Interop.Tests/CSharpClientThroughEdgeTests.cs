@@ -102,10 +102,7 @@ public sealed class CSharpClientThroughEdgeTests(EdgeProcessFixture edge, ITestO
         using var feed = subscriber.Announced("cs-cs");
         var broadcast = await AnnouncementWaiter.ActiveAsync(feed, path, HardTimeout, () => edge.DescribeLog());
         using var track = broadcast.Subscribe("video");
-        var reading = CSharpTrackReader.ReadAsync(track, Groups, HardTimeout);
-        await CSharpTrackWriter.WaitForSubscriberAsync(video, HardTimeout, () => edge.DescribeLog());
-        await CSharpTrackWriter.WriteAsync(video, Groups, Frames, Size, GroupInterval);
-        var report = await reading;
+        var report = await CSharpFlow.RunAsync(video, track, Groups, Frames, Size, GroupInterval, HardTimeout, () => edge.DescribeLog());
         producer.Finish();
 
         CSharpAssert.ReadAll(report, Groups, Frames, Size, edge.DescribeLog());

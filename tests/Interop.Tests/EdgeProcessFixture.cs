@@ -152,10 +152,7 @@ public sealed class EdgeProcessFixture : IAsyncLifetime
         using var feed = subscriber.Announced("warmup");
         var consumer = await AnnouncementWaiter.ActiveAsync(feed, "warmup/edge", timeout, () => DescribeLog());
         using var track = consumer.Subscribe("video");
-        var reading = CSharpTrackReader.ReadAsync(track, 3, timeout);
-        await CSharpTrackWriter.WaitForSubscriberAsync(video, timeout, () => DescribeLog());
-        await CSharpTrackWriter.WriteAsync(video, 3, 2, 20_000, TimeSpan.FromMilliseconds(20));
-        var report = await reading;
+        var report = await CSharpFlow.RunAsync(video, track, 3, 2, 20_000, TimeSpan.FromMilliseconds(20), timeout, () => DescribeLog());
         broadcast.Finish();
         if (report.Errors.Count > 0 || report.GroupsComplete != 3)
         {

@@ -11,7 +11,11 @@ namespace MoqCluster.Interop.Tests.CSharp;
 internal static class CSharpTrackReader
 {
     /// <summary>Reads until <paramref name="expectGroups"/> groups are complete, the track ends, or the hang guard fires.</summary>
-    public static async Task<TrackReadReport> ReadAsync(TrackConsumer track, int expectGroups, TimeSpan timeout)
+    /// <param name="track">The subscription.</param>
+    /// <param name="expectGroups">Complete groups to wait for.</param>
+    /// <param name="timeout">Hang guard.</param>
+    /// <param name="progress">Told about every group once it has been read to its end.</param>
+    public static async Task<TrackReadReport> ReadAsync(TrackConsumer track, int expectGroups, TimeSpan timeout, GroupProgress? progress = null)
     {
         using var cts = new CancellationTokenSource(timeout);
         var sequences = new List<ulong>();
@@ -72,6 +76,8 @@ internal static class CSharpTrackReader
                 {
                     errors.Add($"group {group.Sequence} ended after {index} of {expected} frames");
                 }
+
+                progress?.Report(group.Sequence);
             }
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
