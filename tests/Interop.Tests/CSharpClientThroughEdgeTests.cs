@@ -25,15 +25,17 @@ public sealed class CSharpClientThroughEdgeTests(EdgeProcessFixture edge, ITestO
     };
 
     [Theory]
-    [InlineData("net", MoqVersion.Lite05)]
-    [InlineData("lite", MoqVersion.Lite05)]
-    [InlineData("kixelated", MoqVersion.Lite05)]
-    [InlineData("net", MoqVersion.Lite04)]
-    [InlineData("lite", MoqVersion.Lite03)]
-    [InlineData("kixelated", MoqVersion.Lite02)]
-    public async Task CSharpPublisherReachesNpmSubscriber(string subLib, MoqVersion version)
+    [InlineData("net", MoqVersion.Lite05, Size)]
+    [InlineData("lite", MoqVersion.Lite05, Size)]
+    [InlineData("kixelated", MoqVersion.Lite05, Size)]
+    [InlineData("net", MoqVersion.Lite04, Size)]
+    [InlineData("lite", MoqVersion.Lite03, Size)]
+    [InlineData("kixelated", MoqVersion.Lite02, Size)]
+    [InlineData("kixelated", MoqVersion.Lite05, 200_000)]
+    [InlineData("lite", MoqVersion.Lite02, 200_000)]
+    public async Task CSharpPublisherReachesNpmSubscriber(string subLib, MoqVersion version, int size)
     {
-        var path = $"cs-pub/{subLib}-{version.Name()}";
+        var path = $"cs-pub/{subLib}-{version.Name()}-{size}";
         await using var client = await MoqClient.ConnectAsync(new Uri(edge.AnonUrl), new MoqClientOptions { Versions = [version] });
         Assert.Equal(version, client.Version);
         var broadcast = client.Publish(path);
@@ -42,11 +44,11 @@ public sealed class CSharpClientThroughEdgeTests(EdgeProcessFixture edge, ITestO
         await using var sub = await NodeInterop.StartAsync(
             "sub.mjs", [edge.AnonUrl, path, "video", "--lib", subLib, "--expect-groups", $"{Groups}", "--timeout", "60"], output.WriteLine);
         await CSharpTrackWriter.WaitForSubscriberAsync(track, HardTimeout, () => edge.DescribeLog());
-        await CSharpTrackWriter.WriteAsync(track, Groups, Frames, Size, GroupInterval, g => NpmEvents.GroupReportedAsync(sub, g));
+        await CSharpTrackWriter.WriteAsync(track, Groups, Frames, size, GroupInterval, g => NpmEvents.GroupReportedAsync(sub, g));
         var received = await sub.WaitAsync(HardTimeout);
         broadcast.Finish();
 
-        InteropAssert.ReceivedAll(received, Groups, Frames, Size, edge.DescribeLog());
+        InteropAssert.ReceivedAll(received, Groups, Frames, size, edge.DescribeLog());
         InteropAssert.Negotiated(received, NpmVersion[subLib], null);
     }
 

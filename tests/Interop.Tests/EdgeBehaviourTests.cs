@@ -10,12 +10,16 @@ public sealed class EdgeBehaviourTests(EdgeProcessFixture edge, ITestOutputHelpe
 {
     private static readonly TimeSpan HardTimeout = NpmFlow.HardTimeout;
 
+    // @kixelated/moq as a subscriber of large frames is covered with a lockstep C# publisher
+    // (CSharpClientThroughEdgeTests): it drops a group that arrives after a newer one, which a relay sending newest
+    // first legitimately causes when 400 KB groups overlap. As a publisher it sends each frame as one WebSocket
+    // message, so frames above the edge's 64 KiB record limit close its session (reported; not covered here).
     [Theory]
     [InlineData(40_000, "net", "lite")]
     [InlineData(40_000, "kixelated", "net")]
     [InlineData(200_000, "net", "lite")]
     [InlineData(200_000, "lite", "net")]
-    [InlineData(200_000, "lite", "kixelated")]
+    [InlineData(200_000, "lite", "lite")]
     public async Task FramesLargerThanOneWebSocketMessageArriveIntact(int size, string pubLib, string subLib)
     {
         var flow = new NpmFlow(pubLib, subLib, $"large/{size}-{pubLib}-{subLib}") { Groups = 3, Frames = 2, Size = size };
@@ -52,28 +56,29 @@ public sealed class EdgeBehaviourTests(EdgeProcessFixture edge, ITestOutputHelpe
     [InlineData("kixelated")]
     public async Task LateJoinerStartsAtTheLatestGroup(string lateLib)
     {
-        const int groups = 40;
+        // The publisher runs far longer than the test needs (it is killed at the end), so a slow start of the late
+        // joiner still finds groups flowing; the early subscriber verifies the track from group 0.
+        const int earlyGroups = 20;
         const int joinAfter = 10;
         var url = edge.AnonUrl;
         var broadcast = $"late/{lateLib}";
         await using var early = await NodeInterop.StartAsync(
-            "sub.mjs", [url, broadcast, "video", "--lib", "net", "--expect-groups", $"{groups}", "--timeout", "60"], output.WriteLine);
+            "sub.mjs", [url, broadcast, "video", "--lib", "net", "--expect-groups", $"{earlyGroups}", "--timeout", "60"], output.WriteLine);
         await early.WaitForEventAsync("connected", HardTimeout);
         await using var pub = await NodeInterop.StartAsync(
             "pub.mjs",
-            [url, broadcast, "video", "--lib", "net", "--groups", $"{groups}", "--frames", "3", "--size", "3000", "--group-interval", "100", "--timeout", "60"],
+            [url, broadcast, "video", "--lib", "net", "--groups", "1000", "--frames", "3", "--size", "3000", "--group-interval", "100", "--timeout", "110"],
             output.WriteLine);
         await pub.Process.WaitForLineAsync(
             l => JsonLines.TryParse(l, out var e) && JsonLines.EventName(e) == "group_sent" && e.GetProperty("group").GetInt32() >= joinAfter,
             HardTimeout);
 
         var late = await NodeInterop.RunAsync(
-            "sub.mjs", [url, broadcast, "video", "--lib", lateLib, "--expect-groups", "5", "--timeout", "30"], HardTimeout, output.WriteLine);
+            "sub.mjs", [url, broadcast, "video", "--lib", lateLib, "--expect-groups", "5", "--timeout", "60"], HardTimeout, output.WriteLine);
         var all = await early.WaitAsync(HardTimeout);
-        var published = await pub.WaitAsync(HardTimeout);
 
-        InteropAssert.Sent(published, groups, edge.DescribeLog());
-        InteropAssert.ReceivedAll(all, groups, 3, 3000, edge.DescribeLog());
+        Assert.False(pub.Process.HasExited, "the publisher stopped early\n" + string.Join('\n', pub.Process.StdoutLines.TakeLast(20)));
+        InteropAssert.ReceivedAll(all, earlyGroups, 3, 3000, edge.DescribeLog());
         Assert.True(late.Ok, late.Describe() + edge.DescribeLog());
         InteropAssert.Verified(late, edge.DescribeLog());
         Assert.True(late.SummaryInt("groups_complete") >= 5, late.Describe());
