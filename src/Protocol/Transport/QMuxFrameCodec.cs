@@ -35,7 +35,7 @@ internal static class QMuxFrameCodec
     public const ulong PingRequestType = 0x348c67529ef8c7bd;
     public const ulong PingResponseType = 0x348c67529ef8c7be;
 
-    /// <summary>Largest STREAM payload in legacy framing (@moq/qmux 0.0.6 rejects more than 16 360).</summary>
+    /// <summary>Largest STREAM payload in legacy and qmux-00 framing (@moq/qmux 0.0.6 rejects more than 16 360 in both).</summary>
     public const int LegacyMaxStreamPayload = 16000;
 
     /// <summary>Longest close reason we send, in UTF-8 bytes.</summary>
