@@ -43,8 +43,12 @@ public sealed record QMuxOptions
     /// </summary>
     public bool? AdvertiseMaxRecordSize { get; init; }
 
-    /// <summary>Largest record accepted on legacy and qmux-00 framing. Default 65 536.</summary>
-    public int MaxIncomingRecordSize { get; init; } = 64 * 1024;
+    /// <summary>
+    /// Largest record accepted on legacy and qmux-00 framing. Default 2 MiB: <c>@kixelated/moq</c> 0.9.4 sends each
+    /// frame as one legacy STREAM message, so this bounds the keyframes it can publish; at most one such record is
+    /// buffered per connection at a time.
+    /// </summary>
+    public int MaxIncomingRecordSize { get; init; } = 2 * 1024 * 1024;
 
     /// <summary>
     /// Bytes a send stream may hold queued before <see cref="ISendStream.WriteAsync"/> waits for the

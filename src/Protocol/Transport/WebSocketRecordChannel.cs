@@ -25,7 +25,7 @@ public sealed class WebSocketRecordChannel : IRecordChannel
     public const int DefaultMaxRecordSize = 16 * 1024;
 
     /// <summary>Default bound on a received message; the clients never send more than ~16 KiB.</summary>
-    public const int DefaultMaxIncomingRecordSize = 64 * 1024;
+    public const int DefaultMaxIncomingRecordSize = 2 * 1024 * 1024;
 
     /// <summary>How long a Close handshake may take before the socket is aborted.</summary>
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);

@@ -57,8 +57,8 @@ public class QMuxHostileInputTests
 
     [Theory]
     [InlineData(QMuxWireFormat.Qmux01, 16383)]
-    [InlineData(QMuxWireFormat.Qmux00, 64 * 1024 + 1)]
-    [InlineData(QMuxWireFormat.Legacy, 64 * 1024 + 1)]
+    [InlineData(QMuxWireFormat.Qmux00, 2 * 1024 * 1024 + 1)]
+    [InlineData(QMuxWireFormat.Legacy, 2 * 1024 * 1024 + 1)]
     public async Task OversizedRecord_Closes(QMuxWireFormat format, int size)
     {
         await using var peer = await RawPeer.CreateAsync(format);

@@ -110,7 +110,7 @@ internal sealed class RawPeer : IAsyncDisposable
     /// <summary>An engine (server by default) facing a raw client; for QMux the raw side sends generous parameters first.</summary>
     public static async Task<RawPeer> CreateAsync(QMuxWireFormat format, QMuxOptions? engineOptions = null, bool engineIsServer = true, bool sendParameters = true, QMuxTransportParameters? parameters = null)
     {
-        var (raw, engineSide) = InMemoryRecordChannel.CreatePair(maxRecordSize: 1 << 20);
+        var (raw, engineSide) = InMemoryRecordChannel.CreatePair(maxRecordSize: 4 << 20);
         var engine = new QMuxConnection(engineSide, format, engineIsServer, "moq-lite-05", "raw-test", engineOptions);
         engine.Start();
         var peer = new RawPeer(raw, engine, format);
