@@ -200,3 +200,26 @@ public class TrackModelTests
         Assert.Equal(1, (await c0.ReadFrameAsync())!.Value.Payload.Span[0]);
     }
 }
+
+public class MaxLatencyTests
+{
+    [Fact]
+    public async Task Subscriber_max_latency_zero_means_the_publisher_bound_not_latest_only()
+    {
+        // Spec pitfall 17: the JS clients send 0 by default. We read it as "no preference" (publisher's bound),
+        // so a briefly lagging subscriber still gets a superseded group that is within the publisher's latency.
+        var track = new TrackProducer("t", TrackInfo.Default with { MaxLatency = TimeSpan.FromSeconds(30) });
+        using var zero = track.Subscribe(new SubscriptionOptions(MaxLatency: TimeSpan.Zero, StartGroup: 0));
+        track.AppendGroup(0).Finish();
+        track.AppendGroup(1).Finish();
+        await Task.Delay(20);
+        Assert.Equal(0UL, (await zero.NextGroupAsync())!.Sequence);
+
+        // An explicit small bound is honoured (clamped to the publisher's).
+        using var strict = track.Subscribe(new SubscriptionOptions(MaxLatency: TimeSpan.FromMilliseconds(1), StartGroup: 0));
+        track.AppendGroup(2).Finish();
+        track.AppendGroup(3);
+        await Task.Delay(20);
+        Assert.Equal(3UL, (await strict.NextGroupAsync())!.Sequence);
+    }
+}
