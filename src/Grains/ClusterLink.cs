@@ -40,6 +40,9 @@ public sealed class ClusterLink : IAsyncDisposable
     /// <summary>True while a session is up.</summary>
     public bool IsConnected => _client is { Closed.IsCompleted: false };
 
+    /// <summary>Completes when the current session closes (at once when there is none).</summary>
+    public Task SessionClosed => _client?.Closed ?? Task.CompletedTask;
+
     /// <summary>Live upstream subscriptions over the current session (0 while down).</summary>
     public int UpstreamSubscriptions => IsConnected ? _session.Upstream : 0;
 
