@@ -25,14 +25,20 @@ public sealed class EdgeFailureTests(ITestOutputHelper output)
         // C# subscribers on edges 2 and 3 (announcements + one continuing subscription each), and npm watchers.
         var subscribers = new List<(string Edge, MoqClient Client, AnnouncementLog Announced, TrackLog Track)>();
         var watchers = new List<NodeScript>();
+        var clients = new List<MoqClient>();
         try
         {
             foreach (var edge in new[] { edge2, edge3 })
             {
+                // Two sessions per edge: one watches announcements; the other consumes the path directly (a
+                // broadcast learned from an announcement is ended with it by the client library, by design), so its
+                // subscription is the one that must carry on across the failover.
+                var watcherClient = await MoqClient.ConnectAsync(new Uri(edge.AnonUrl));
+                clients.Add(watcherClient);
+                var announced = new AnnouncementLog(watcherClient.Announced("failover"));
+                await announced.WaitAsync(path, active: true, Guard, describe: () => cluster.DescribeLogs());
                 var client = await MoqClient.ConnectAsync(new Uri(edge.AnonUrl));
-                var announced = new AnnouncementLog(client.Announced("failover"));
-                var (consumer, _) = await announced.WaitAsync(path, active: true, Guard, describe: () => cluster.DescribeLogs());
-                subscribers.Add((edge.NodeId, client, announced, new TrackLog(consumer!.Subscribe("video"), 3)));
+                subscribers.Add((edge.NodeId, client, announced, new TrackLog(client.Consume(path).Subscribe("video"), 3)));
                 var watcher = await NodeInterop.StartAsync("announced.mjs", [edge.AnonUrl, "failover", "--lib", "net", "--expect-active", "1", "--expect-ended", "1", "--timeout", "90"]);
                 await watcher.WaitForEventAsync("connected", Guard);
                 watchers.Add(watcher);
@@ -87,6 +93,8 @@ public sealed class EdgeFailureTests(ITestOutputHelper output)
             }
             foreach (var watcher in watchers)
                 await watcher.DisposeAsync();
+            foreach (var client in clients)
+                await client.DisposeAsync();
             await publisher.DisposeAsync();
         }
     }
