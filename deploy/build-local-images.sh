@@ -38,7 +38,7 @@ echo "built $BASE"
 # 2. etcd on the base.
 mkdir -p "$work/etcd"
 cp -L "$ETCD_BIN" "$work/etcd/etcd"
-printf 'FROM %s\nCOPY etcd /usr/local/bin/etcd\nENTRYPOINT ["/usr/local/bin/etcd"]\n' "$BASE" >"$work/etcd/Dockerfile"
+printf 'FROM %s\nCOPY etcd /usr/local/bin/etcd\nCMD ["/usr/local/bin/etcd"]\n' "$BASE" >"$work/etcd/Dockerfile"
 docker build -q -t "$ETCD" "$work/etcd" >/dev/null
 echo "built $ETCD"
 
