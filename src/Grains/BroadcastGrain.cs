@@ -177,9 +177,19 @@ public sealed class BroadcastGrain
                         failures = 0;
                         continue;
                     case PumpOutcome.SourceEnded:
-                        // A deliberate end, unless the route moves right after (the publisher reconnecting elsewhere).
-                        if (await Task.WhenAny(changed, Task.Delay(_options.UpstreamLinger, ct)).ConfigureAwait(false) == changed)
+                        // A deliberate end, unless the route moves right after (the publisher reconnecting elsewhere)
+                        // or the link carrying it turns out to have died (an edge crash ends its streams before the
+                        // session reports the loss; the route only moves when that edge's lease expires).
+                        var lost = route.SessionLost?.Invoke() ?? Task.Delay(Timeout.Infinite, ct);
+                        var decided = await Task.WhenAny(changed, Task.Delay(_options.UpstreamLinger, ct), lost).ConfigureAwait(false);
+                        if (decided == changed)
                             continue;
+                        if (decided == lost && !ct.IsCancellationRequested)
+                        {
+                            _logger.LogInformation("grain {Path}/{Track}: link to {Node} lost; keeping the track for the next route", Path, track.Name, route.NodeId);
+                            await Task.WhenAny(changed, Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 50 << Math.Min(failures++, 6))), ct)).ConfigureAwait(false);
+                            continue;
+                        }
                         track.Finish();
                         return;
                     case PumpOutcome.SourceFailed:

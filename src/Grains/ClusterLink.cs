@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using MoqCluster.Protocol.Client;
 using MoqCluster.Protocol.Coding;
 using MoqCluster.Protocol.Model;
+using MoqCluster.Protocol.Session;
 
 namespace MoqCluster.Grains;
 
@@ -15,16 +16,19 @@ public sealed class ClusterLink : IAsyncDisposable
     private readonly SemaphoreSlim _dial = new(1, 1);
     private readonly string? _token;
     private readonly ILogger _logger;
+    private readonly ISessionObserver? _observer;
     private MoqClient? _client;
+    private LinkObserver _session = new(null);
     private long _retryAt;
     private int _failures;
 
-    internal ClusterLink(string nodeId, Uri url, string? token, ILogger logger)
+    internal ClusterLink(string nodeId, Uri url, string? token, ILogger logger, ISessionObserver? observer)
     {
         NodeId = nodeId;
         Url = url;
         _token = token;
         _logger = logger;
+        _observer = observer;
     }
 
     /// <summary>The remote edge.</summary>
@@ -35,6 +39,15 @@ public sealed class ClusterLink : IAsyncDisposable
 
     /// <summary>True while a session is up.</summary>
     public bool IsConnected => _client is { Closed.IsCompleted: false };
+
+    /// <summary>Completes when the current session closes (at once when there is none).</summary>
+    public Task SessionClosed => _client?.Closed ?? Task.CompletedTask;
+
+    /// <summary>Live upstream subscriptions over the current session (0 while down).</summary>
+    public int UpstreamSubscriptions => IsConnected ? _session.Upstream : 0;
+
+    /// <summary>A snapshot for status reports.</summary>
+    public ClusterLinkStatus Status => new(NodeId, Url.ToString(), IsConnected, UpstreamSubscriptions);
 
     /// <summary>Consumes a broadcast (absolute path) from the remote edge; dials first when needed.</summary>
     /// <exception cref="IOException">The link is down and could not be (re)dialled now; retry later.</exception>
@@ -62,7 +75,9 @@ public sealed class ClusterLink : IAsyncDisposable
                 throw new IOException($"cluster link to {NodeId} is backing off");
             try
             {
-                _client = await MoqClient.ConnectAsync(Url, new MoqClientOptions { Token = _token, VerifyCertificate = false }, ct).ConfigureAwait(false);
+                var session = new LinkObserver(_observer);
+                _client = await MoqClient.ConnectAsync(Url, new MoqClientOptions { Token = _token, VerifyCertificate = false, Observer = session }, ct).ConfigureAwait(false);
+                _session = session;
                 _failures = 0;
                 _logger.LogInformation("cluster link to {Node} at {Url} up ({Version})", NodeId, Url, _client.Version.Name());
                 return _client;

@@ -1,11 +1,15 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using MoqCluster.Protocol.Session;
 using MoqCluster.Silo;
 
 namespace MoqCluster.Grains;
 
 /// <summary>The edge-to-edge links of this edge, one per remote edge, created when a route first needs one.</summary>
-public sealed class ClusterLinks(string? token, ILoggerFactory loggers) : IAsyncDisposable
+/// <param name="token">The cluster credential presented to other edges.</param>
+/// <param name="loggers">Logging.</param>
+/// <param name="observer">Receives the events of every link session (the edge's metrics), or null.</param>
+public sealed class ClusterLinks(string? token, ILoggerFactory loggers, ISessionObserver? observer = null) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, ClusterLink> _links = new(StringComparer.Ordinal);
     private readonly ILogger _logger = loggers.CreateLogger<ClusterLink>();
@@ -16,10 +20,10 @@ public sealed class ClusterLinks(string? token, ILoggerFactory loggers) : IAsync
         var url = new Uri(node.AdvertiseUrl);
         while (true)
         {
-            var link = _links.GetOrAdd(node.NodeId, id => new ClusterLink(id, url, token, _logger));
+            var link = _links.GetOrAdd(node.NodeId, id => new ClusterLink(id, url, token, _logger, observer));
             if (link.Url == url)
                 return link;
-            if (_links.TryUpdate(node.NodeId, new ClusterLink(node.NodeId, url, token, _logger), link))
+            if (_links.TryUpdate(node.NodeId, new ClusterLink(node.NodeId, url, token, _logger, observer), link))
                 _ = link.DisposeAsync().AsTask();
         }
     }
@@ -33,6 +37,9 @@ public sealed class ClusterLinks(string? token, ILoggerFactory loggers) : IAsync
 
     /// <summary>Links currently up, by node.</summary>
     public IReadOnlyList<string> Connected => _links.Values.Where(l => l.IsConnected).Select(l => l.NodeId).ToList();
+
+    /// <summary>Every link this edge has, up or down, by node id.</summary>
+    public IReadOnlyList<ClusterLinkStatus> Status => _links.Values.Select(l => l.Status).OrderBy(s => s.NodeId, StringComparer.Ordinal).ToList();
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

@@ -187,7 +187,7 @@ public sealed class GrainCatalog : IAsyncDisposable
     private GrainRoute RemoteRoute(MoqPath path, BroadcastEntry entry, NodeInfo node)
     {
         var link = _links.For(node);
-        return new GrainRoute(entry.NodeId, entry.Epoch, [entry.OriginId], IsLocal: false, ct => link.ConsumeAsync(path, ct));
+        return new GrainRoute(entry.NodeId, entry.Epoch, [entry.OriginId], IsLocal: false, ct => link.ConsumeAsync(path, ct), SessionLost: () => link.SessionClosed);
     }
 
     /// <inheritdoc />

@@ -13,7 +13,11 @@ namespace MoqCluster.Grains;
 /// Opens the source broadcast; for a remote edge this waits for the cluster link, so it may fail and be retried.
 /// </param>
 /// <param name="Identity">For a local route, the publisher's broadcast: a replacement on this edge is a new source.</param>
-public sealed record GrainRoute(string NodeId, long Epoch, IReadOnlyList<ulong> Hops, bool IsLocal, Func<CancellationToken, ValueTask<BroadcastConsumer>> Resolve, object? Identity = null)
+/// <param name="SessionLost">
+/// For a remote route, the task that completes when the link session carrying the source closes: a track that ends
+/// because its link died did not end deliberately, so the grain keeps it for the next route instead of ending it.
+/// </param>
+public sealed record GrainRoute(string NodeId, long Epoch, IReadOnlyList<ulong> Hops, bool IsLocal, Func<CancellationToken, ValueTask<BroadcastConsumer>> Resolve, object? Identity = null, Func<Task>? SessionLost = null)
 {
     /// <summary>
     /// True when both routes read the same publication: the same local publisher (its directory epoch may be learned

@@ -1,4 +1,5 @@
 using MoqCluster.Edge.Relay;
+using MoqCluster.Edge.Telemetry;
 using MoqCluster.Grains;
 using MoqCluster.Silo;
 
@@ -13,8 +14,8 @@ public sealed class EdgeCluster : IHostedService, IAsyncDisposable
 {
     private readonly ILogger<EdgeCluster> _logger;
 
-    /// <summary>Builds the silo, links and catalog from configuration (<c>Cluster:*</c>).</summary>
-    public EdgeCluster(RelayHost relay, IConfiguration configuration, ILoggerFactory loggers)
+    /// <summary>Builds the silo, links and catalog from configuration (<c>Cluster:*</c>); link sessions report to <paramref name="metrics"/>.</summary>
+    public EdgeCluster(RelayHost relay, IConfiguration configuration, ILoggerFactory loggers, EdgeMetrics? metrics = null)
     {
         _logger = loggers.CreateLogger<EdgeCluster>();
         var section = configuration.GetSection(ClusterOptions.SectionName);
@@ -25,7 +26,7 @@ public sealed class EdgeCluster : IHostedService, IAsyncDisposable
             _ => section[name],
         });
         Silo = new ClusterSilo(options, loggerFactory: loggers);
-        Links = new ClusterLinks(relay.ClusterCredential?.Issue(), loggers);
+        Links = new ClusterLinks(relay.ClusterCredential?.Issue(), loggers, metrics);
         var grains = new GrainOptions();
         configuration.GetSection("Grains").Bind(grains);
         Catalog = new GrainCatalog(relay.LocalOrigin, relay.Origin, Silo, Links, grains, loggers);

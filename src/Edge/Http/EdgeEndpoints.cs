@@ -1,6 +1,6 @@
 namespace MoqCluster.Edge.Http;
 
-/// <summary>The edge's HTTP API next to the WebSocket sessions: <c>/announced</c>, <c>/fetch</c>, <c>/certificate.sha256</c>.</summary>
+/// <summary>The edge's HTTP API next to the WebSocket sessions: <c>/announced</c>, <c>/fetch</c>, <c>/certificate.sha256</c>, <c>/cluster</c>.</summary>
 public static class EdgeEndpoints
 {
     /// <summary>Maps the endpoints.</summary>
@@ -9,6 +9,7 @@ public static class EdgeEndpoints
         endpoints.MapGet("/certificate.sha256", CertificateEndpoint.Handle);
         endpoints.MapGet("/announced/{**prefix}", AnnouncedEndpoint.Handle);
         endpoints.MapGet("/fetch/{**path}", FetchEndpoint.Handle);
+        endpoints.MapGet("/cluster", ClusterEndpoint.Handle);
         return endpoints;
     }
 

@@ -59,6 +59,7 @@ public sealed class MoqClient : IAsyncDisposable
             Versions = options.Versions,
             Limits = options.Limits,
             Logger = options.Logger,
+            Observer = options.Observer,
             HandshakeTimeout = options.ConnectTimeout,
             SetupPath = withToken.PathAndQuery,
         };

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using MoqCluster.Protocol.Coding;
+using MoqCluster.Protocol.Session;
 
 namespace MoqCluster.Protocol.Client;
 
@@ -26,4 +27,7 @@ public sealed record MoqClientOptions
 
     /// <summary>Logger for session events.</summary>
     public ILogger? Logger { get; init; }
+
+    /// <summary>Receives the session's events (groups, subscriptions, announcements), e.g. for metrics.</summary>
+    public ISessionObserver? Observer { get; init; }
 }

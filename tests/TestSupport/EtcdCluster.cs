@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using MoqCluster.TestSupport;
 
-namespace MoqCluster.Silo.Tests;
+namespace MoqCluster.TestSupport;
 
 /// <summary>
 /// Real etcd members on 127.0.0.1 with free ports and temp data dirs (the cookbook's recipe in
@@ -96,6 +95,69 @@ public sealed class EtcdCluster : IAsyncDisposable
 
         Launch(m);
         await WaitHealthyAsync(m, TimeSpan.FromSeconds(20));
+    }
+
+    /// <summary>Number of members.</summary>
+    public int Size => _members.Length;
+
+    /// <summary>True while member <paramref name="index"/> runs.</summary>
+    public bool IsRunning(int index) => _members[index].Process is { HasExited: false };
+
+    /// <summary>
+    /// The index of the current leader, asked of every running member over <c>POST /v3/maintenance/status</c>
+    /// (the member whose <c>header.member_id</c> equals the <c>leader</c> it reports), or -1 while there is none.
+    /// </summary>
+    public async Task<int> LeaderIndexAsync()
+    {
+        for (var i = 0; i < _members.Length; i++)
+        {
+            if (!IsRunning(i))
+            {
+                continue;
+            }
+
+            try
+            {
+                using var content = new StringContent("{}");
+                using var response = await Health.PostAsync($"http://127.0.0.1:{_members[i].ClientPort}/v3/maintenance/status", content);
+                using var doc = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                var root = doc.RootElement;
+                if (root.TryGetProperty("leader", out var leader) && root.GetProperty("header").GetProperty("member_id").GetString() == leader.GetString())
+                {
+                    return i;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or KeyNotFoundException)
+            {
+                // Not answering: try the next member.
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>SIGKILL every member (a full outage); data dirs are kept for <see cref="RestartAllAsync"/>.</summary>
+    public async Task KillAllAsync()
+    {
+        for (var i = 0; i < _members.Length; i++)
+        {
+            await KillAsync(i);
+        }
+    }
+
+    /// <summary>Start every stopped member again on its old data dir and wait until all are healthy (quorum needs them together).</summary>
+    public async Task RestartAllAsync()
+    {
+        var stopped = _members.Where(m => m.Process is null).ToList();
+        foreach (var m in stopped)
+        {
+            Launch(m);
+        }
+
+        foreach (var m in stopped)
+        {
+            await WaitHealthyAsync(m, TimeSpan.FromSeconds(30));
+        }
     }
 
     /// <summary>Kill every member (by PID) and delete the data dirs.</summary>
