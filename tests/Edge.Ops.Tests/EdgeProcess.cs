@@ -32,15 +32,7 @@ internal sealed class EdgeProcess : IAsyncDisposable
     public ChildProcess Child => _child;
 
     /// <summary>Where the edge build lives, next to this test build (same configuration and framework).</summary>
-    public static string EdgeDll
-    {
-        get
-        {
-            var tfm = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            var configuration = tfm.Parent!.Name;
-            return Path.Combine(RepoPaths.Root, "src", "Edge", "bin", configuration, tfm.Name, "MoqCluster.Edge.dll");
-        }
-    }
+    public static string EdgeDll => TestSupport.EdgeProcess.EdgeDll;
 
     /// <summary>Starts an edge with extra <c>--Key=Value</c> arguments and waits until <c>/health</c> answers.</summary>
     public static async Task<EdgeProcess> StartAsync(params string[] extraArguments)

@@ -32,15 +32,7 @@ public sealed class EdgeProcessFixture : IAsyncLifetime
     public IReadOnlyList<string> LogLines => Process.StdoutLines;
 
     /// <summary>The path of the edge entry assembly for the configuration these tests were built with.</summary>
-    public static string EdgeDll
-    {
-        get
-        {
-            // The test assembly lives in tests/Interop.Tests/bin/<Configuration>/net10.0/.
-            var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent?.Name ?? "Debug";
-            return Path.Combine(RepoPaths.Root, "src", "Edge", "bin", configuration, "net10.0", "MoqCluster.Edge.dll");
-        }
-    }
+    public static string EdgeDll => TestSupport.EdgeProcess.EdgeDll;
 
     /// <inheritdoc />
     public async Task InitializeAsync()
