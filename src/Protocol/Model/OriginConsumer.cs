@@ -3,29 +3,15 @@ using MoqCluster.Protocol.Coding;
 namespace MoqCluster.Protocol.Model;
 
 /// <summary>
-/// A consuming view of an <see cref="Origin"/>: paths are relative to <see cref="Root"/> and only broadcasts
-/// under one of the <see cref="Allowed"/> prefixes (the session's subscribe grants) are visible.
+/// A consuming view of an <see cref="Origin"/>: paths are relative to <see cref="OriginView.Root"/> and only broadcasts
+/// under one of the <see cref="OriginView.Allowed"/> prefixes (the session's subscribe grants) are visible.
 /// </summary>
-public sealed class OriginConsumer
+public sealed class OriginConsumer : OriginView
 {
     internal OriginConsumer(Origin origin, MoqPath root, IReadOnlyList<MoqPath> allowed)
+        : base(origin, root, allowed)
     {
-        Origin = origin;
-        Root = root;
-        Allowed = allowed;
     }
-
-    /// <summary>The table behind the view.</summary>
-    public Origin Origin { get; }
-
-    /// <summary>The absolute path every relative path is joined to.</summary>
-    public MoqPath Root { get; }
-
-    /// <summary>Prefixes (relative to the root) that are visible.</summary>
-    public IReadOnlyList<MoqPath> Allowed { get; }
-
-    /// <summary>True when <paramref name="path"/> (relative) is visible.</summary>
-    public bool IsAllowed(MoqPath path) => Allowed.Any(path.HasPrefix);
 
     /// <summary>True when something under <paramref name="prefix"/> could be visible.</summary>
     public bool CanSeeUnder(MoqPath prefix) => Allowed.Any(a => a.Overlaps(prefix));

@@ -3,29 +3,15 @@ using MoqCluster.Protocol.Coding;
 namespace MoqCluster.Protocol.Model;
 
 /// <summary>
-/// A publishing view of an <see cref="Origin"/>: paths are relative to <see cref="Root"/> and must fall under
-/// one of the <see cref="Allowed"/> prefixes (the session's publish grants).
+/// A publishing view of an <see cref="Origin"/>: paths are relative to <see cref="OriginView.Root"/> and must fall under
+/// one of the <see cref="OriginView.Allowed"/> prefixes (the session's publish grants).
 /// </summary>
-public sealed class OriginProducer
+public sealed class OriginProducer : OriginView
 {
     internal OriginProducer(Origin origin, MoqPath root, IReadOnlyList<MoqPath> allowed)
+        : base(origin, root, allowed)
     {
-        Origin = origin;
-        Root = root;
-        Allowed = allowed;
     }
-
-    /// <summary>The table behind the view.</summary>
-    public Origin Origin { get; }
-
-    /// <summary>The absolute path every relative path is joined to.</summary>
-    public MoqPath Root { get; }
-
-    /// <summary>Prefixes (relative to the root) under which publishing is allowed.</summary>
-    public IReadOnlyList<MoqPath> Allowed { get; }
-
-    /// <summary>True when <paramref name="path"/> (relative) may be published.</summary>
-    public bool IsAllowed(MoqPath path) => Allowed.Any(path.HasPrefix);
 
     /// <summary>Publishes a broadcast at a relative path; null when the path is not allowed.</summary>
     public Publication? Publish(MoqPath path, BroadcastConsumer broadcast, IReadOnlyList<ulong>? hops = null)
