@@ -43,11 +43,17 @@ public sealed record ClientSetup(IReadOnlyList<ulong> Versions, IReadOnlyList<Le
     /// <summary>Reads the payload; counts are bounded by <see cref="ProtocolLimits.MaxVersions"/> and <see cref="ProtocolLimits.MaxParameters"/>.</summary>
     public static ClientSetup DecodeBody(ref MessageReader reader)
     {
+        var versions = ReadVersions(ref reader);
+        return new ClientSetup(versions, LegacyParameter.DecodeList(ref reader));
+    }
+
+    private static List<ulong> ReadVersions(ref MessageReader reader)
+    {
         var count = reader.ReadCount(reader.Limits.MaxVersions, "version count");
         var versions = SequenceEquality.BoundedList<ulong>(count, reader.Remaining);
         for (var i = 0; i < count; i++)
             versions.Add(reader.ReadVarInt());
-        return new ClientSetup(versions, LegacyParameter.DecodeList(ref reader));
+        return versions;
     }
 
     /// <summary>
@@ -57,11 +63,7 @@ public sealed record ClientSetup(IReadOnlyList<ulong> Versions, IReadOnlyList<Le
     public static IReadOnlyList<ulong> DecodeVersions(ReadOnlySpan<byte> payload, ProtocolLimits limits)
     {
         var reader = new MessageReader(payload, limits);
-        var count = reader.ReadCount(limits.MaxVersions, "version count");
-        var versions = SequenceEquality.BoundedList<ulong>(count, reader.Remaining);
-        for (var i = 0; i < count; i++)
-            versions.Add(reader.ReadVarInt());
-        return versions;
+        return ReadVersions(ref reader);
     }
 
     /// <summary>Decodes exactly one whole message, starting with the <c>0x20</c> type byte.</summary>
