@@ -164,6 +164,27 @@ public sealed class MoqStreamReader : IDisposable
         return payload;
     }
 
+    /// <summary>
+    /// Fills <paramref name="destination"/> with the next <c>destination.Length</c> bytes of the stream (a frame
+    /// payload into memory the caller owns, e.g. a pooled array); throws when the stream ends first.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask ReadExactlyAsync(Memory<byte> destination, CancellationToken ct = default)
+    {
+        var filled = Math.Min(Buffered, destination.Length);
+        _buffer.AsSpan(_start, filled).CopyTo(destination.Span);
+        _start += filled;
+        while (filled < destination.Length)
+        {
+            if (_fin)
+                throw new DecodeException($"stream ended inside a frame: {filled} of {destination.Length} bytes");
+            var read = await _stream.ReadAsync(destination[filled..], ct).ConfigureAwait(false);
+            if (read == 0)
+                _fin = true;
+            filled += read;
+        }
+    }
+
     /// <summary>Reads and discards everything up to FIN (keeps a stream drained without interpreting it).</summary>
     public async ValueTask DrainAsync(CancellationToken ct = default)
     {

@@ -39,14 +39,14 @@ public sealed partial class QMuxConnection
     // ------------------------------------------------------------------ application calls
 
     internal ValueTask WriteAsync(QMuxStream stream, ReadOnlyMemory<byte> data, bool fin, CancellationToken cancellationToken) =>
-        WriteAsync(stream, data, fin, shared: false, cancellationToken);
+        WriteAsync(stream, default, data, fin, shared: false, owner: null, cancellationToken);
 
     /// <summary>
     /// Queues <paramref name="data"/> like <see cref="WriteAsync(QMuxStream, ReadOnlyMemory{byte}, bool, CancellationToken)"/>;
     /// with <paramref name="shared"/> the bytes are queued by reference (the caller promises they never change).
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    internal async ValueTask WriteAsync(QMuxStream stream, ReadOnlyMemory<byte> data, bool fin, bool shared, CancellationToken cancellationToken)
+    internal async ValueTask WriteAsync(QMuxStream stream, ReadOnlyMemory<byte> prefix, ReadOnlyMemory<byte> data, bool fin, bool shared, ISharedPayloadOwner? owner, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -62,12 +62,12 @@ public sealed partial class QMuxConnection
                 }
                 if (stream.FinQueued)
                     throw new InvalidOperationException($"stream {stream.Id} is already finished");
-                if (data.IsEmpty && !fin)
+                if (data.IsEmpty && prefix.IsEmpty && !fin)
                     return;
                 if (data.IsEmpty || stream.SendBuffer.Length < _options.SendBufferSize)
                 {
                     if (shared)
-                        stream.SendBuffer.AppendShared(data);
+                        stream.SendBuffer.AppendShared(prefix.Span, data, owner);
                     else
                         stream.SendBuffer.Append(data.Span);
                     stream.FinQueued = fin;
