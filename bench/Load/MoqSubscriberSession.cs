@@ -41,7 +41,8 @@ internal sealed class MoqSubscriberSession : IAsyncDisposable
     {
         try
         {
-            while (await track.NextGroupAsync(ct).ConfigureAwait(false) is { } group)
+            // Leased: frames are checked on arrival and not kept, so the client's pooled payloads are reused.
+            while (await track.NextLeasedGroupAsync(ct).ConfigureAwait(false) is { } group)
                 _ = ReadGroupAsync(group, stats, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -83,6 +84,10 @@ internal sealed class MoqSubscriberSession : IAsyncDisposable
         catch (Exception)
         {
             // torn down
+        }
+        finally
+        {
+            group.Dispose();
         }
     }
 

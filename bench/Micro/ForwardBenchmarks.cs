@@ -10,7 +10,9 @@ namespace MoqCluster.Bench.Micro;
 /// The relay's forward path end to end over in-memory QMux connections: a publisher session writes a group,
 /// the relay receives it on one connection and sends it on <see cref="Subscribers"/> others, every subscriber
 /// session reads every frame. Allocated bytes per operation ÷ (frames × subscribers) is the per-forwarded-frame
-/// cost; it includes each subscriber's own copy of the payload (the receive side keeps one array per frame).
+/// cost. Every session receives payloads into pooled arrays; subscribers read through leased group readers
+/// (<see cref="TrackConsumer.NextLeasedGroupAsync"/>), so their arrays go back to the pool as well. A client that
+/// reads with the plain <see cref="TrackConsumer.NextGroupAsync"/> keeps every payload, one array per frame.
 /// </summary>
 [MemoryDiagnoser]
 public class ForwardBenchmarks
@@ -107,7 +109,7 @@ public class ForwardBenchmarks
     private static async Task<long> ReadGroupAsync(TrackConsumer consumer)
     {
         long bytes = 0;
-        var group = await consumer.NextGroupAsync();
+        using var group = await consumer.NextLeasedGroupAsync();
         while (await group!.ReadFrameAsync() is { } frame)
             bytes += frame.Payload.Length;
         return bytes;

@@ -1,13 +1,23 @@
 using System.Runtime.CompilerServices;
 namespace MoqCluster.Protocol.Model;
 
-/// <summary>A reader of one group with its own cursor; cheap to create, one per subscriber.</summary>
-public sealed class GroupConsumer
+/// <summary>
+/// A reader of one group with its own cursor; cheap to create, one per subscriber. A leased reader
+/// (<see cref="GroupProducer.ConsumeLeased"/>, <see cref="TrackConsumer.NextLeasedGroupAsync"/>) keeps the group's
+/// pooled payloads from being reused until it is disposed: frames it returned must not be used after that.
+/// Disposing a plain reader does nothing.
+/// </summary>
+public sealed class GroupConsumer : IDisposable
 {
     private readonly GroupProducer _group;
     private int _next;
+    private int _leased;
 
-    internal GroupConsumer(GroupProducer group) => _group = group;
+    internal GroupConsumer(GroupProducer group, bool leased)
+    {
+        _group = group;
+        _leased = leased ? 1 : 0;
+    }
 
     /// <summary>The group sequence number.</summary>
     public ulong Sequence => _group.Sequence;
@@ -47,5 +57,12 @@ public sealed class GroupConsumer
             return true;
         }
         return false;
+    }
+
+    /// <summary>Ends a lease: the group may return its pooled payloads once nothing else holds them. Idempotent.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _leased, 0) != 0)
+            _group.ReleaseHold();
     }
 }

@@ -50,6 +50,30 @@ public sealed class TrackConsumer : IDisposable
         }
     }
 
+    /// <summary>
+    /// Like <see cref="NextGroupAsync"/>, but the group is read through a lease: its frames' payloads are valid only
+    /// until the returned reader is disposed, which lets a relay reuse pooled payload memory. Dispose every reader.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<GroupConsumer?> NextLeasedGroupAsync(CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
+            var group = _track.NextFor(this, ref _cursor, out var ended, out var wait);
+            if (group is not null)
+            {
+                // Null only for a group that already left the cache and was recycled: as if it had been evicted.
+                if (group.ConsumeLeased() is { } leased)
+                    return leased;
+                continue;
+            }
+            if (ended)
+                return null;
+            await wait!.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Replaces the preferences (SUBSCRIBE_UPDATE); held groups inside the new window are released.</summary>
     public void Update(SubscriptionOptions options)
     {

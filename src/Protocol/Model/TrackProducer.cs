@@ -161,6 +161,8 @@ public sealed class TrackProducer
         lock (_lock)
         {
             _firstArrival += _groups.Count;
+            foreach (var group in _groups)
+                group.Retire();
             _groups.Clear();
             _latest = null;
         }
@@ -190,6 +192,8 @@ public sealed class TrackProducer
         removed = EvictOverBudget(removed);
         if (removed > 0)
         {
+            for (var i = 0; i < removed; i++)
+                _groups[i].Retire();
             _groups.RemoveRange(0, removed);
             _firstArrival += removed;
         }

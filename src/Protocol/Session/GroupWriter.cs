@@ -52,12 +52,17 @@ internal static class GroupWriter
             }
             else
             {
-                await stream.WriteAsync(header.AsMemory(0, length), cancellationToken: ct).ConfigureAwait(false);
-                // Payloads are immutable and shared by every subscriber: QMux queues them by reference.
+                // Payloads are immutable and shared by every subscriber: QMux queues them by reference, header inline,
+                // holding the group so its pooled payloads are not reused before they are sent.
                 if (stream is QMuxStream qmux)
-                    await qmux.WriteSharedAsync(frame.Payload, ct).ConfigureAwait(false);
+                {
+                    await qmux.WriteSharedAsync(header.AsMemory(0, length), frame.Payload, group.Group, ct).ConfigureAwait(false);
+                }
                 else
+                {
+                    await stream.WriteAsync(header.AsMemory(0, length), cancellationToken: ct).ConfigureAwait(false);
                     await stream.WriteAsync(frame.Payload, cancellationToken: ct).ConfigureAwait(false);
+                }
             }
             frames++;
             bytes += frame.Payload.Length;

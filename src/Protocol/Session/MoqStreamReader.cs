@@ -25,8 +25,12 @@ public sealed class MoqStreamReader : IDisposable
     {
         _stream = stream;
         _limits = limits;
-        _buffer = ArrayPool<byte>.Shared.Rent(4096);
+        // Rented when bytes are wanted and returned while the stream is quiet: most streams of an idle session
+        // (announcements, the session stream) wait for hours between messages.
+        _buffer = [];
     }
+
+    private const int BufferSize = 4096;
 
     /// <summary>The underlying stream.</summary>
     public IRecvStream Stream => _stream;
@@ -41,6 +45,13 @@ public sealed class MoqStreamReader : IDisposable
         {
             if (_fin)
                 return false;
+            if (Buffered == 0)
+            {
+                // Nothing kept: wait for data without a buffer (a zero-byte read returns once bytes or FIN arrived).
+                ReturnBuffer();
+                await _stream.ReadAsync(Memory<byte>.Empty, ct).ConfigureAwait(false);
+                _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(BufferSize, count));
+            }
             if (_buffer.Length - _start < count || _end == _buffer.Length)
             {
                 // Compact, or grow when the wanted span does not fit at all.
@@ -164,21 +175,47 @@ public sealed class MoqStreamReader : IDisposable
         return payload;
     }
 
+    /// <summary>
+    /// Fills <paramref name="destination"/> with the next <c>destination.Length</c> bytes of the stream (a frame
+    /// payload into memory the caller owns, e.g. a pooled array); throws when the stream ends first.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask ReadExactlyAsync(Memory<byte> destination, CancellationToken ct = default)
+    {
+        var filled = Math.Min(Buffered, destination.Length);
+        _buffer.AsSpan(_start, filled).CopyTo(destination.Span);
+        _start += filled;
+        while (filled < destination.Length)
+        {
+            if (_fin)
+                throw new DecodeException($"stream ended inside a frame: {filled} of {destination.Length} bytes");
+            var read = await _stream.ReadAsync(destination[filled..], ct).ConfigureAwait(false);
+            if (read == 0)
+                _fin = true;
+            filled += read;
+        }
+    }
+
     /// <summary>Reads and discards everything up to FIN (keeps a stream drained without interpreting it).</summary>
     public async ValueTask DrainAsync(CancellationToken ct = default)
     {
         while (!_fin)
         {
-            _start = _end = 0;
+            // Between bursts hold no buffer: a drained stream may stay quiet for the whole session.
+            ReturnBuffer();
+            await _stream.ReadAsync(Memory<byte>.Empty, ct).ConfigureAwait(false);
+            _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
             var read = await _stream.ReadAsync(_buffer, ct).ConfigureAwait(false);
             if (read == 0)
                 _fin = true;
         }
-        _start = _end = 0;
+        ReturnBuffer();
     }
 
     /// <inheritdoc />
-    public void Dispose()
+    public void Dispose() => ReturnBuffer();
+
+    private void ReturnBuffer()
     {
         var buffer = _buffer;
         _buffer = [];

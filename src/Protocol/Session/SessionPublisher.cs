@@ -216,7 +216,8 @@ internal sealed class SessionPublisher(MoqSession session, OriginConsumer origin
         var group = track.Track.FindGroup(fetch.Group)
             ?? throw new ProtocolException(MoqErrorCode.NotFound, $"group {fetch.Group} is not cached");
         stream.Send.SendOrder = (long)fetch.Priority << 48;
-        await GroupWriter.WriteFramesAsync(stream.Send, group.Consume(), Version, baseline: 0, session.Token).ConfigureAwait(false);
+        using (var leased = group.ConsumeLeased() ?? throw new ProtocolException(MoqErrorCode.NotFound, $"group {fetch.Group} is not cached"))
+            await GroupWriter.WriteFramesAsync(stream.Send, leased, Version, baseline: 0, session.Token).ConfigureAwait(false);
         await stream.Send.WriteAsync(ReadOnlyMemory<byte>.Empty, fin: true, session.Token).ConfigureAwait(false);
     }
 }

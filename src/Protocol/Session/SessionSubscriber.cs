@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
@@ -361,10 +362,30 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
                     // Older versions carry no timestamps: stamp with our monotonic clock in milliseconds.
                     timestamp = (long)(Stopwatch.GetTimestamp() * 1000.0 / Stopwatch.Frequency);
                 }
-                var payload = await reader.ReadPayloadAsync(size, session.Token).ConfigureAwait(false);
-                group.WriteFrame(payload, timestamp);
+                if (size > (ulong)session.Limits.MaxFrameSize)
+                    throw new ProtocolException(MoqErrorCode.FrameTooLarge, $"frame of {size} bytes exceeds limit {session.Limits.MaxFrameSize}");
+                if (size == 0)
+                {
+                    group.WriteFrame(ReadOnlyMemory<byte>.Empty, timestamp);
+                }
+                else
+                {
+                    // Pooled: the group returns the array once no reader and no send queue can see it.
+                    var payload = PayloadPool.Shared.Rent((int)size);
+                    try
+                    {
+                        await reader.ReadExactlyAsync(payload.AsMemory(0, (int)size), session.Token).ConfigureAwait(false);
+                        group.WritePooledFrame(payload, (int)size, timestamp);
+                    }
+                    catch
+                    {
+                        // Never shared with anyone: safe to hand back.
+                        PayloadPool.Shared.Return(payload);
+                        throw;
+                    }
+                }
                 frames++;
-                bytes += payload.Length;
+                bytes += (long)size;
             }
             group.Finish();
             session.Options.Observer?.GroupReceived(frames, bytes);

@@ -33,10 +33,12 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
             var startSent = false;
             while (true)
             {
-                var next = track.NextGroupAsync(ct).AsTask();
+                var next = track.NextLeasedGroupAsync(ct).AsTask();
                 if (await Task.WhenAny(next, updates).ConfigureAwait(false) == updates)
                 {
                     // The subscriber unsubscribed (FIN) or reset: stop opening groups and reset those in flight.
+                    // A group that arrives anyway was leased for nobody: let it go.
+                    _ = next.ContinueWith(static t => { if (t.IsCompletedSuccessfully) t.Result?.Dispose(); }, TaskScheduler.Default);
                     await updates.ConfigureAwait(false);
                     CancelAll();
                     await stream.Send.WriteAsync(ReadOnlyMemory<byte>.Empty, fin: true).ConfigureAwait(false);
@@ -51,7 +53,15 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
                     startSent = true;
                 }
                 highest = highest is { } h ? Math.Max(h, group.Sequence) : group.Sequence;
-                await AcquireSlotAsync(ct).ConfigureAwait(false);
+                try
+                {
+                    await AcquireSlotAsync(ct).ConfigureAwait(false);
+                }
+                catch
+                {
+                    group.Dispose();
+                    throw;
+                }
                 StartGroup(group, ct);
             }
 
@@ -185,6 +195,8 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
         {
             lock (_inFlight)
                 _inFlight.RemoveAll(f => f.Group == group);
+            // After the last write: bytes still queued in QMux hold the payloads on their own.
+            group.Dispose();
             cancel.Dispose();
             _slots.Release();
         }

@@ -6,18 +6,25 @@ namespace MoqCluster.Protocol.Transport;
 /// <summary>
 /// One end of an in-process record channel pair, for tests: records are copied into pooled arrays
 /// and handed to the other end through a bounded queue (so a slow reader pushes back on the sender).
+/// Each direction has its own pool sized for the queue, so a full queue never spills into the shared
+/// pool and allocates: benchmarks over this channel see the relay's allocations, not the channel's.
 /// </summary>
 public sealed class InMemoryRecordChannel : IRecordChannel
 {
     private readonly Channel<(byte[] Array, int Length)> _incoming;
     private readonly Channel<(byte[] Array, int Length)> _outgoing;
+    private readonly ArrayPool<byte> _incomingPool;
+    private readonly ArrayPool<byte> _outgoingPool;
     private byte[]? _current;
     private int _disposed;
 
-    private InMemoryRecordChannel(Channel<(byte[], int)> incoming, Channel<(byte[], int)> outgoing, int maxRecordSize)
+    private InMemoryRecordChannel(Channel<(byte[], int)> incoming, ArrayPool<byte> incomingPool,
+        Channel<(byte[], int)> outgoing, ArrayPool<byte> outgoingPool, int maxRecordSize)
     {
         _incoming = incoming;
+        _incomingPool = incomingPool;
         _outgoing = outgoing;
+        _outgoingPool = outgoingPool;
         MaxRecordSize = maxRecordSize;
     }
 
@@ -29,7 +36,11 @@ public sealed class InMemoryRecordChannel : IRecordChannel
         var options = new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true };
         var aToB = Channel.CreateBounded<(byte[], int)>(options);
         var bToA = Channel.CreateBounded<(byte[], int)>(options);
-        return (new InMemoryRecordChannel(bToA, aToB, maxRecordSize), new InMemoryRecordChannel(aToB, bToA, maxRecordSize));
+        // Queued records, one being received and one being filled per direction.
+        var aToBPool = ArrayPool<byte>.Create(Math.Max(maxRecordSize, 1), capacity + 2);
+        var bToAPool = ArrayPool<byte>.Create(Math.Max(maxRecordSize, 1), capacity + 2);
+        return (new InMemoryRecordChannel(bToA, bToAPool, aToB, aToBPool, maxRecordSize),
+            new InMemoryRecordChannel(aToB, aToBPool, bToA, bToAPool, maxRecordSize));
     }
 
     /// <inheritdoc />
@@ -41,7 +52,7 @@ public sealed class InMemoryRecordChannel : IRecordChannel
     {
         if (record.Length > MaxRecordSize)
             throw new ArgumentException($"record of {record.Length} bytes exceeds {MaxRecordSize}", nameof(record));
-        var copy = ArrayPool<byte>.Shared.Rent(Math.Max(record.Length, 1));
+        var copy = _outgoingPool.Rent(Math.Max(record.Length, 1));
         record.CopyTo(copy);
         try
         {
@@ -49,7 +60,7 @@ public sealed class InMemoryRecordChannel : IRecordChannel
         }
         catch (ChannelClosedException)
         {
-            ArrayPool<byte>.Shared.Return(copy);
+            _outgoingPool.Return(copy);
             throw new ConnectionClosedException(0, "in-memory channel closed");
         }
     }
@@ -59,7 +70,7 @@ public sealed class InMemoryRecordChannel : IRecordChannel
     {
         if (_current is not null)
         {
-            ArrayPool<byte>.Shared.Return(_current);
+            _incomingPool.Return(_current);
             _current = null;
         }
         while (Volatile.Read(ref _disposed) == 0 && await _incoming.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))

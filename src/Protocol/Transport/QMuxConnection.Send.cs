@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using System.Text;
@@ -11,7 +12,9 @@ public sealed partial class QMuxConnection
     /// <summary>Room kept free for one control frame (type + three 8-byte varints).</summary>
     private const int ControlFrameRoom = 32;
 
-    private readonly byte[] _record;
+    // Rented while the writer has something to send and returned when it goes idle: an idle session holds none.
+    private readonly int _recordCapacity;
+    private byte[] _record = [];
     private readonly Queue<ControlFrame> _control = new();
     private readonly PriorityQueue<QMuxStream, SendRank> _ready = new(SendRank.Comparer);
     private readonly List<QMuxStream> _connBlocked = [];
@@ -39,14 +42,14 @@ public sealed partial class QMuxConnection
     // ------------------------------------------------------------------ application calls
 
     internal ValueTask WriteAsync(QMuxStream stream, ReadOnlyMemory<byte> data, bool fin, CancellationToken cancellationToken) =>
-        WriteAsync(stream, data, fin, shared: false, cancellationToken);
+        WriteAsync(stream, default, data, fin, shared: false, owner: null, cancellationToken);
 
     /// <summary>
     /// Queues <paramref name="data"/> like <see cref="WriteAsync(QMuxStream, ReadOnlyMemory{byte}, bool, CancellationToken)"/>;
     /// with <paramref name="shared"/> the bytes are queued by reference (the caller promises they never change).
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    internal async ValueTask WriteAsync(QMuxStream stream, ReadOnlyMemory<byte> data, bool fin, bool shared, CancellationToken cancellationToken)
+    internal async ValueTask WriteAsync(QMuxStream stream, ReadOnlyMemory<byte> prefix, ReadOnlyMemory<byte> data, bool fin, bool shared, ISharedPayloadOwner? owner, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -62,12 +65,12 @@ public sealed partial class QMuxConnection
                 }
                 if (stream.FinQueued)
                     throw new InvalidOperationException($"stream {stream.Id} is already finished");
-                if (data.IsEmpty && !fin)
+                if (data.IsEmpty && prefix.IsEmpty && !fin)
                     return;
                 if (data.IsEmpty || stream.SendBuffer.Length < _options.SendBufferSize)
                 {
                     if (shared)
-                        stream.SendBuffer.AppendShared(data);
+                        stream.SendBuffer.AppendShared(prefix.Span, data, owner);
                     else
                         stream.SendBuffer.Append(data.Span);
                     stream.FinQueued = fin;
@@ -146,6 +149,8 @@ public sealed partial class QMuxConnection
             {
                 int length;
                 bool last;
+                if (_record.Length == 0)
+                    _record = ArrayPool<byte>.Shared.Rent(_recordCapacity);
                 lock (_sync)
                     length = ComposeRecord(out last);
                 if (length > 0)
@@ -153,20 +158,27 @@ public sealed partial class QMuxConnection
                 if (last)
                     break;
                 if (length == 0)
+                {
+                    ReturnRecord();
                     await _wake.Reader.ReadAsync().ConfigureAwait(false);
+                }
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or ConnectionClosedException or ObjectDisposedException
                                        or System.Net.WebSockets.WebSocketException or InvalidOperationException)
         {
+            // A failed send may still have the buffer in a transport's hands: leave it to the collector.
+            _record = [];
             CloseCore(new ConnectionCloseInfo((ulong)MoqErrorCode.Transport, $"send failed: {ex.Message}", ByPeer: true), sendCloseFrame: false, 0);
         }
         catch (Exception ex)
         {
+            _record = [];
             _logger.LogError(ex, "{Transport}: writer failed", TransportName);
             CloseCore(new ConnectionCloseInfo(QMuxTransportError.InternalError, ex.Message, ByPeer: false), sendCloseFrame: false, 0);
         }
 
+        ReturnRecord();
         var info = _closeInfo!;
         try
         {
@@ -178,6 +190,15 @@ public sealed partial class QMuxConnection
         }
         // A peer that never closes its side must not keep the reader alive forever.
         try { _receiveAbort.CancelAfter(_options.CloseTimeout); } catch (ObjectDisposedException) { }
+    }
+
+    /// <summary>Gives the record buffer back; only the writer loop touches it, and not while a send is in flight.</summary>
+    private void ReturnRecord()
+    {
+        var record = _record;
+        _record = [];
+        if (record.Length > 0)
+            ArrayPool<byte>.Shared.Return(record);
     }
 
     /// <summary>Fills <see cref="_record"/> with the next record; 0 when there is nothing to send.</summary>
@@ -212,7 +233,7 @@ public sealed partial class QMuxConnection
     }
 
     /// <summary>Largest record we may send now: the channel's, the peer's max_record_size, 16 384.</summary>
-    private int RecordLimit => Math.Min(_record.Length, _peerRecordLimit);
+    private int RecordLimit => Math.Min(_recordCapacity, _peerRecordLimit);
 
     private int AppendControlFrames(Span<byte> span, int n, bool multi)
     {

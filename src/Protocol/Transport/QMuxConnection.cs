@@ -116,7 +116,7 @@ public sealed partial class QMuxConnection : IMoqConnection
             _peerMaxStreams[Bidi] = _peerMaxStreams[Uni] = long.MaxValue;
             _peerParametersReceived = true;
         }
-        _record = new byte[Math.Min(channel.MaxRecordSize, WebSocketRecordLimit)];
+        _recordCapacity = Math.Min(channel.MaxRecordSize, WebSocketRecordLimit);
     }
 
     /// <inheritdoc />

@@ -92,7 +92,18 @@ internal sealed class QMuxStream : IBidiStream, ISendStream, IRecvStream
     /// memory that is never written again (shared frame payloads).
     /// </summary>
     public ValueTask WriteSharedAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
-        _connection.WriteAsync(this, data, fin: false, shared: true, cancellationToken);
+        _connection.WriteAsync(this, default, data, fin: false, shared: true, owner: null, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="WriteSharedAsync(ReadOnlyMemory{byte}, CancellationToken)"/> for pooled memory: the queue holds
+    /// <paramref name="owner"/> until the bytes are sent or dropped, so the memory is not reused before that.
+    /// </summary>
+    /// <param name="prefix">A short header (at most <see cref="StreamBuffer.MaxInlinePrefix"/> bytes) copied in front of the data.</param>
+    /// <param name="data">The shared bytes.</param>
+    /// <param name="owner">Pooled memory's owner, or null for memory that is never reused.</param>
+    /// <param name="cancellationToken">Cancels a write still waiting for buffer room.</param>
+    public ValueTask WriteSharedAsync(ReadOnlyMemory<byte> prefix, ReadOnlyMemory<byte> data, ISharedPayloadOwner? owner, CancellationToken cancellationToken = default) =>
+        _connection.WriteAsync(this, prefix, data, fin: false, shared: true, owner, cancellationToken);
 
     /// <inheritdoc />
     public void Reset(ulong code) => _connection.ResetStream(this, code);

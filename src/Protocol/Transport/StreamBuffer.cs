@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace MoqCluster.Protocol.Transport;
 
@@ -6,15 +7,22 @@ namespace MoqCluster.Protocol.Transport;
 /// A FIFO of bytes held in pooled chunks: the send queue and the receive queue of a QMux stream.
 /// Small appends fill the tail chunk, so the many tiny writes browser clients make cost no allocation.
 /// Large immutable payloads (media frames shared by every subscriber) can be queued by reference instead,
-/// which saves a copy and a pooled chunk per subscriber. Not thread-safe; the owning connection's lock guards it.
+/// with a short header carried inline, which saves a copy and a pooled chunk per subscriber. The chunk list
+/// itself is a pooled ring, rented while bytes are queued and returned when the queue drains, so an idle or
+/// finished stream holds nothing. Not thread-safe; the owning connection's lock guards it.
 /// </summary>
 internal sealed class StreamBuffer
 {
     private const int MinChunk = 4096;
     private const int MaxChunk = 16 * 1024;
+    private const int InitialRing = 8;
 
-    private readonly Queue<Chunk> _chunks = new();
-    private Chunk? _tail;
+    /// <summary>Largest header queued inline in front of shared memory.</summary>
+    public const int MaxInlinePrefix = 16;
+
+    private Chunk[] _ring = [];
+    private int _head;
+    private int _count;
 
     /// <summary>Bytes queued.</summary>
     public long Length { get; private set; }
@@ -24,95 +32,154 @@ internal sealed class StreamBuffer
     {
         while (!data.IsEmpty)
         {
-            // _tail is only ever a pooled chunk; borrowed memory is never appended to.
-            if (_tail?.Array is not { } array || _tail.End == array.Length)
+            // Only a pooled chunk at the tail is ever appended to; borrowed memory never is.
+            if (_count == 0 || Tail.Array is not { } array || Tail.End == array.Length)
             {
-                array = ArrayPool<byte>.Shared.Rent(Math.Clamp(data.Length, MinChunk, MaxChunk));
-                _tail = new Chunk(array);
-                _chunks.Enqueue(_tail);
+                array = PayloadPool.Shared.Rent(Math.Clamp(data.Length, MinChunk, MaxChunk));
+                Push(new Chunk { Array = array });
             }
-            int n = Math.Min(data.Length, array.Length - _tail.End);
-            data[..n].CopyTo(array.AsSpan(_tail.End));
-            _tail.End += n;
+            ref var tail = ref Tail;
+            int n = Math.Min(data.Length, array.Length - tail.End);
+            data[..n].CopyTo(array.AsSpan(tail.End));
+            tail.End += n;
             Length += n;
             data = data[n..];
         }
     }
 
     /// <summary>
-    /// Queues <paramref name="data"/> by reference: the caller guarantees the memory is never written again
-    /// (frame payloads in the model are immutable). Later small appends start a new chunk.
+    /// Queues <paramref name="prefix"/> (copied, at most <see cref="MaxInlinePrefix"/> bytes) followed by
+    /// <paramref name="data"/> by reference: the caller guarantees the memory is never written again while queued
+    /// (frame payloads in the model are immutable).
     /// </summary>
-    public void AppendShared(ReadOnlyMemory<byte> data)
+    /// <param name="prefix">A short header sent before the data, e.g. a frame's size.</param>
+    /// <param name="data">The bytes.</param>
+    /// <param name="owner">Holds the memory from now until the bytes are read or dropped; null for memory nobody reuses.</param>
+    public void AppendShared(ReadOnlySpan<byte> prefix, ReadOnlyMemory<byte> data, ISharedPayloadOwner? owner = null)
     {
+        if (prefix.Length > MaxInlinePrefix)
+            throw new ArgumentOutOfRangeException(nameof(prefix), prefix.Length, $"inline prefix over {MaxInlinePrefix} bytes");
         if (data.IsEmpty)
+        {
+            Append(prefix);
             return;
-        _chunks.Enqueue(new Chunk(data));
-        _tail = null;
-        Length += data.Length;
+        }
+        owner?.AddHold();
+        var chunk = new Chunk { Shared = data, Owner = owner, PrefixLength = prefix.Length, End = prefix.Length + data.Length };
+        prefix.CopyTo(chunk.Prefix);
+        Push(chunk);
+        Length += chunk.End;
     }
+
+    /// <summary>Queues <paramref name="data"/> by reference (see <see cref="AppendShared(ReadOnlySpan{byte}, ReadOnlyMemory{byte}, ISharedPayloadOwner?)"/>).</summary>
+    public void AppendShared(ReadOnlyMemory<byte> data, ISharedPayloadOwner? owner = null) => AppendShared([], data, owner);
 
     /// <summary>Moves up to <c>destination.Length</c> bytes out of the queue; returns the count.</summary>
     public int Read(Span<byte> destination)
     {
         int total = 0;
-        while (total < destination.Length && _chunks.TryPeek(out var chunk))
+        while (total < destination.Length && _count > 0)
         {
-            int n = Math.Min(destination.Length - total, chunk.End - chunk.Start);
-            chunk.Span.Slice(chunk.Start, n).CopyTo(destination[total..]);
-            chunk.Start += n;
-            total += n;
+            ref var chunk = ref _ring[_head];
+            total += chunk.CopyTo(destination[total..]);
             if (chunk.Start == chunk.End)
-                Release(_chunks.Dequeue());
+                Pop();
         }
         Length -= total;
+        if (_count == 0)
+            ReturnRing();
         return total;
     }
 
     /// <summary>Drops everything and returns the chunks to the pool.</summary>
     public void Clear()
     {
-        while (_chunks.TryDequeue(out var chunk))
-            chunk.Return();
-        _tail = null;
+        while (_count > 0)
+            Pop();
         Length = 0;
+        ReturnRing();
     }
 
-    private void Release(Chunk chunk)
+    private ref Chunk Tail => ref _ring[(_head + _count - 1) % _ring.Length];
+
+    private void Push(in Chunk chunk)
     {
-        if (ReferenceEquals(chunk, _tail))
-            _tail = null;
-        chunk.Return();
+        if (_count == _ring.Length)
+        {
+            var grown = ArrayPool<Chunk>.Shared.Rent(Math.Max(InitialRing, _ring.Length * 2));
+            for (int i = 0; i < _count; i++)
+                grown[i] = _ring[(_head + i) % _ring.Length];
+            if (_ring.Length > 0)
+                ArrayPool<Chunk>.Shared.Return(_ring, clearArray: true);
+            _ring = grown;
+            _head = 0;
+        }
+        _ring[(_head + _count) % _ring.Length] = chunk;
+        _count++;
     }
 
-    /// <summary>Either a pooled array we fill, or borrowed read-only memory queued whole.</summary>
-    private sealed class Chunk
+    /// <summary>Removes the head chunk, giving back its pooled array or its owner's hold (exactly once).</summary>
+    private void Pop()
     {
-        public Chunk(byte[] array)
-        {
-            Array = array;
-            Shared = array;
-        }
+        ref var chunk = ref _ring[_head];
+        if (chunk.Array is { } array)
+            PayloadPool.Shared.Return(array);
+        var owner = chunk.Owner;
+        chunk = default;
+        _head = (_head + 1) % _ring.Length;
+        _count--;
+        owner?.ReleaseHold();
+    }
 
-        public Chunk(ReadOnlyMemory<byte> shared)
-        {
-            Shared = shared;
-            End = shared.Length;
-        }
+    private void ReturnRing()
+    {
+        if (_ring.Length == 0)
+            return;
+        // Every slot was cleared by Pop, so the pool keeps no references.
+        ArrayPool<Chunk>.Shared.Return(_ring);
+        _ring = [];
+        _head = 0;
+    }
 
+    /// <summary>Inline room for a frame header queued with shared memory.</summary>
+    [InlineArray(MaxInlinePrefix)]
+    private struct PrefixBytes
+    {
+        private byte _element;
+    }
+
+    /// <summary>Either a pooled array we fill, or an inline prefix plus borrowed read-only memory queued whole.</summary>
+    private struct Chunk
+    {
         /// <summary>The pooled array, or null for borrowed memory.</summary>
-        public byte[]? Array { get; }
+        public byte[]? Array;
+        public ReadOnlyMemory<byte> Shared;
+        public ISharedPayloadOwner? Owner;
+        public PrefixBytes Prefix;
+        public int PrefixLength;
 
-        private ReadOnlyMemory<byte> Shared { get; }
+        /// <summary>Read position; for borrowed memory it counts the prefix first.</summary>
+        public int Start;
+        public int End;
 
-        public ReadOnlySpan<byte> Span => Shared.Span;
-        public int Start { get; set; }
-        public int End { get; set; }
-
-        public void Return()
+        /// <summary>Copies from <see cref="Start"/> on into <paramref name="destination"/>; returns the count.</summary>
+        public int CopyTo(Span<byte> destination)
         {
+            int n = Math.Min(destination.Length, End - Start);
             if (Array is not null)
-                ArrayPool<byte>.Shared.Return(Array);
+            {
+                Array.AsSpan(Start, n).CopyTo(destination);
+            }
+            else
+            {
+                int fromPrefix = Math.Max(0, Math.Min(n, PrefixLength - Start));
+                if (fromPrefix > 0)
+                    ((ReadOnlySpan<byte>)Prefix).Slice(Start, fromPrefix).CopyTo(destination);
+                int dataStart = Math.Max(0, Start - PrefixLength);
+                Shared.Span.Slice(dataStart, n - fromPrefix).CopyTo(destination[fromPrefix..]);
+            }
+            Start += n;
+            return n;
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Net.WebSockets;
 using System.Text;
@@ -37,6 +38,8 @@ public sealed class WebSocketRecordChannel : IRecordChannel
     // Send and Close both write frames; WebSocket allows only one outstanding send at a time.
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private byte[] _buffer;
+    // The usable part of _buffer (pooled arrays may be longer than asked for, and the limit must hold exactly).
+    private int _capacity;
     private int _closeStarted;
     private int _disposed;
 
@@ -49,8 +52,8 @@ public sealed class WebSocketRecordChannel : IRecordChannel
         ArgumentOutOfRangeException.ThrowIfLessThan(maxIncomingRecordSize, 1);
         _socket = socket;
         MaxIncomingRecordSize = maxIncomingRecordSize;
-        // Start with the common record size; grow only if a peer really sends more.
-        _buffer = new byte[Math.Min(maxIncomingRecordSize, DefaultMaxRecordSize)];
+        // Rented per message (see ReceiveAsync): an idle channel holds no receive buffer.
+        _buffer = [];
     }
 
     /// <inheritdoc />
@@ -101,10 +104,14 @@ public sealed class WebSocketRecordChannel : IRecordChannel
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ReadOnlyMemory<byte>?> ReceiveAsync(CancellationToken cancellationToken = default)
     {
+        // The previous record is no longer needed; wait for the next one without a buffer (a zero-byte receive
+        // returns once a frame header arrived), so thousands of idle sessions hold no receive buffers.
+        ReturnBuffer();
         var length = 0;
+        var waited = false;
         while (true)
         {
-            if (length == _buffer.Length)
+            if (waited && length == _capacity)
             {
                 if (length >= MaxIncomingRecordSize)
                 {
@@ -112,13 +119,14 @@ public sealed class WebSocketRecordChannel : IRecordChannel
                     throw new ConnectionClosedException(MoqErrorCodeBounds, $"websocket message exceeds {MaxIncomingRecordSize} bytes");
                 }
 
-                Array.Resize(ref _buffer, (int)Math.Min((long)_buffer.Length * 2, MaxIncomingRecordSize));
+                Grow(length);
             }
 
             ValueWebSocketReceiveResult result;
             try
             {
-                result = await _socket.ReceiveAsync(_buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                result = await _socket.ReceiveAsync(_buffer.AsMemory(length, _capacity - length), cancellationToken).ConfigureAwait(false);
+                waited = true;
             }
             catch (Exception e) when (e is WebSocketException or ObjectDisposedException or IOException)
             {
@@ -143,6 +151,26 @@ public sealed class WebSocketRecordChannel : IRecordChannel
                 return _buffer.AsMemory(0, length);
             }
         }
+    }
+
+    /// <summary>Replaces the buffer with a pooled one twice as large (the first: the common record size), keeping what was received.</summary>
+    private void Grow(int length)
+    {
+        var size = _capacity == 0 ? Math.Min(MaxIncomingRecordSize, DefaultMaxRecordSize) : (int)Math.Min((long)_capacity * 2, MaxIncomingRecordSize);
+        var grown = ArrayPool<byte>.Shared.Rent(size);
+        _buffer.AsSpan(0, length).CopyTo(grown);
+        ReturnBuffer();
+        _buffer = grown;
+        _capacity = size;
+    }
+
+    private void ReturnBuffer()
+    {
+        var buffer = _buffer;
+        _buffer = [];
+        _capacity = 0;
+        if (buffer.Length > 0)
+            ArrayPool<byte>.Shared.Return(buffer);
     }
 
     /// <inheritdoc />

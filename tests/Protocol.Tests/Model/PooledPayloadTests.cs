@@ -1,0 +1,115 @@
+using MoqCluster.Protocol.Coding;
+using MoqCluster.Protocol.Model;
+using MoqCluster.Protocol.Transport;
+
+namespace MoqCluster.Protocol.Tests.Model;
+
+/// <summary>Pooled payloads go back to the pool only when no reader, cache or send queue can still see them.</summary>
+public class PooledPayloadTests
+{
+    private static GroupProducer PooledGroup(TrackProducer track, ulong sequence, byte fill)
+    {
+        var group = track.AppendGroup(sequence);
+        var array = PayloadPool.Shared.Rent(1000);
+        array.AsSpan(0, 1000).Fill(fill);
+        group.WritePooledFrame(array, 1000, 0);
+        group.Finish();
+        return group;
+    }
+
+    private static TrackProducer TinyCacheTrack() => new("video", TrackInfo.Default) { CacheBytes = 0 };
+
+    [Fact]
+    public async Task A_plain_reader_keeps_its_payload_after_the_group_leaves_the_cache()
+    {
+        var track = TinyCacheTrack();
+        using var consumer = track.Subscribe();
+        PooledGroup(track, 0, 7);
+        var reader = (await consumer.NextGroupAsync())!;
+        var frame = (await reader.ReadFrameAsync())!.Value;
+
+        // Evict group 0, then churn the pool with many more pooled groups.
+        for (ulong i = 1; i < 200; i++)
+            PooledGroup(track, i, 9);
+
+        Assert.All(frame.Payload.ToArray(), b => Assert.Equal(7, b));
+    }
+
+    [Fact]
+    public async Task A_leased_reader_holds_the_payload_until_disposed_then_the_group_reads_as_gone()
+    {
+        var track = TinyCacheTrack();
+        using var consumer = track.Subscribe();
+        var group = PooledGroup(track, 0, 7);
+        var reader = (await consumer.NextLeasedGroupAsync())!;
+        var frame = (await reader.ReadFrameAsync())!.Value;
+        for (ulong i = 1; i < 200; i++)
+            PooledGroup(track, i, 9);
+
+        // Evicted but leased: still intact.
+        Assert.All(frame.Payload.ToArray(), b => Assert.Equal(7, b));
+        reader.Dispose();
+
+        Assert.Null(group.ConsumeLeased());
+        var late = group.Consume();
+        var error = await Assert.ThrowsAsync<ProtocolException>(async () => await late.ReadFrameAsync());
+        Assert.Equal(MoqErrorCode.Old, error.Code);
+    }
+
+    [Fact]
+    public async Task A_queued_shared_send_holds_the_payload_until_the_bytes_leave_the_queue()
+    {
+        var track = TinyCacheTrack();
+        using var consumer = track.Subscribe();
+        var group = PooledGroup(track, 0, 7);
+        var reader = (await consumer.NextLeasedGroupAsync())!;
+        var frame = (await reader.ReadFrameAsync())!.Value;
+        var queue = new StreamBuffer();
+        queue.AppendShared([1, 2], frame.Payload, group);
+        reader.Dispose();
+        PooledGroup(track, 1, 9);
+
+        // The queue's hold alone keeps the group's payloads alive.
+        using (var again = group.ConsumeLeased())
+            Assert.NotNull(again);
+        var out1 = new byte[1002];
+        Assert.Equal(1002, queue.Read(out1));
+        Assert.Equal([1, 2], out1[..2]);
+        Assert.All(out1[2..], b => Assert.Equal(7, b));
+    }
+
+    [Fact]
+    public async Task Dropping_a_queue_releases_its_hold()
+    {
+        var track = TinyCacheTrack();
+        using var consumer = track.Subscribe();
+        var group = PooledGroup(track, 0, 7);
+        var reader = (await consumer.NextLeasedGroupAsync())!;
+        var frame = (await reader.ReadFrameAsync())!.Value;
+        var queue = new StreamBuffer();
+        queue.AppendShared([], frame.Payload, group);
+        reader.Dispose();
+        PooledGroup(track, 1, 9);
+        Assert.Equal(1000, queue.Length);
+
+        queue.Clear();
+
+        Assert.Null(group.ConsumeLeased());
+    }
+
+    [Fact]
+    public void Stream_buffer_keeps_order_across_copied_and_shared_chunks()
+    {
+        var queue = new StreamBuffer();
+        queue.Append([1, 2, 3]);
+        queue.AppendShared([4], new byte[] { 5, 6 });
+        queue.Append([7]);
+        var output = new byte[7];
+        var read = 0;
+        // Odd-sized reads cross chunk and prefix boundaries.
+        while (read < output.Length)
+            read += queue.Read(output.AsSpan(read, Math.Min(2, output.Length - read)));
+        Assert.Equal(new byte[] { 1, 2, 3, 4, 5, 6, 7 }, output);
+        Assert.Equal(0, queue.Length);
+    }
+}
