@@ -74,18 +74,5 @@ internal sealed class LoopbackRunner(string host, int port, Workload workload, i
 
     private static string Truncate(string text) => text.Length <= 300 ? text : text[..300];
 
-    private ProcessSample? Sample()
-    {
-        if (serverPid is not { } pid)
-            return null;
-        try
-        {
-            return ProcessSample.Read(pid);
-        }
-        catch (IOException ex)
-        {
-            errors.Add($"server process {pid} unreadable", ex);
-            return null;
-        }
-    }
+    private ProcessSample? Sample() => ProcessSample.TryRead(serverPid, errors);
 }

@@ -17,6 +17,22 @@ internal readonly record struct ProcessSample(long CpuTicks, long RssBytes)
     /// <summary>CPU seconds (user + system).</summary>
     public double CpuSeconds => (double)CpuTicks / ClockTicks;
 
+    /// <summary>Samples the server process when there is one; an unreadable process is recorded as an error.</summary>
+    public static ProcessSample? TryRead(int? pid, RunErrors errors)
+    {
+        if (pid is not { } id)
+            return null;
+        try
+        {
+            return Read(id);
+        }
+        catch (IOException ex)
+        {
+            errors.Add($"server process {id} unreadable", ex);
+            return null;
+        }
+    }
+
     /// <summary>Reads the current values of process <paramref name="pid"/>.</summary>
     public static ProcessSample Read(int pid)
     {

@@ -196,20 +196,7 @@ internal sealed class WorkloadRunner(ILoadTarget target, Workload workload, int?
             : null,
     };
 
-    private ProcessSample? SampleServer()
-    {
-        if (serverPid is not { } pid)
-            return null;
-        try
-        {
-            return ProcessSample.Read(pid);
-        }
-        catch (IOException ex)
-        {
-            errors.Add($"server process {pid} unreadable", ex);
-            return null;
-        }
-    }
+    private ProcessSample? SampleServer() => ProcessSample.TryRead(serverPid, errors);
 
     private async Task TeardownAsync()
     {
