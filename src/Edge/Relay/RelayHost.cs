@@ -5,6 +5,7 @@ using MoqCluster.Edge.Auth;
 using MoqCluster.Edge.Cluster;
 using MoqCluster.Edge.Telemetry;
 using MoqCluster.Protocol.Coding;
+using MoqCluster.Protocol.Messages;
 using MoqCluster.Protocol.Model;
 using MoqCluster.Protocol.Session;
 using MoqCluster.Protocol.Transport;
@@ -120,6 +121,11 @@ public sealed class RelayHost
         {
             options.Publish = Serving(grant);
             options.Subscribe = Learning(grant);
+            options.OnHandshake = handshake =>
+            {
+                ApplyRole(handshake, grant);
+                return ValueTask.CompletedTask;
+            };
         }
         else
         {
@@ -128,6 +134,7 @@ public sealed class RelayHost
                 grant = await AuthorizeSetupAsync(handshake);
                 handshake.Publish = Serving(grant);
                 handshake.Subscribe = Learning(grant);
+                ApplyRole(handshake, grant);
             };
         }
         if (!Sessions.TryBeginHandshake())
@@ -195,6 +202,27 @@ public sealed class RelayHost
         var decision = await AuthorizeAsync(path, jwt);
         return decision.Grant ?? throw new ProtocolException(MoqErrorCode.Unauthorized,
             decision.StatusCode == StatusCodes.Status403Forbidden ? "nothing granted at this path" : "unauthorized");
+    }
+
+    /// <summary>
+    /// The lite-05 SETUP Role hint: a publisher needs a publish grant and a subscriber a subscribe grant (else the
+    /// session is refused as Unauthorized, as moq-relay answers 403); a one-directional client gets only that half.
+    /// </summary>
+    private static void ApplyRole(SessionHandshake handshake, AccessGrant grant)
+    {
+        switch (handshake.Role)
+        {
+            case SetupRole.Publisher:
+                if (grant.Publish.Count == 0)
+                    throw new ProtocolException(MoqErrorCode.Unauthorized, "publisher role without a publish grant");
+                handshake.Publish = null;
+                break;
+            case SetupRole.Subscriber:
+                if (grant.Subscribe.Count == 0)
+                    throw new ProtocolException(MoqErrorCode.Unauthorized, "subscriber role without a subscribe grant");
+                handshake.Subscribe = null;
+                break;
+        }
     }
 
     /// <summary>What a session with <paramref name="grant"/> is served from the origin table.</summary>
