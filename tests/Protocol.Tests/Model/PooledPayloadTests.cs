@@ -61,13 +61,7 @@ public class PooledPayloadTests
     {
         var track = TinyCacheTrack();
         using var consumer = track.Subscribe();
-        var group = PooledGroup(track, 0, 7);
-        var reader = (await consumer.NextLeasedGroupAsync())!;
-        var frame = (await reader.ReadFrameAsync())!.Value;
-        var queue = new StreamBuffer();
-        queue.AppendShared([1, 2], frame.Payload, group);
-        reader.Dispose();
-        PooledGroup(track, 1, 9);
+        var (group, queue) = await QueueSharedThenEvictAsync(track, consumer, [1, 2]);
 
         // The queue's hold alone keeps the group's payloads alive.
         using (var again = group.ConsumeLeased())
@@ -83,13 +77,7 @@ public class PooledPayloadTests
     {
         var track = TinyCacheTrack();
         using var consumer = track.Subscribe();
-        var group = PooledGroup(track, 0, 7);
-        var reader = (await consumer.NextLeasedGroupAsync())!;
-        var frame = (await reader.ReadFrameAsync())!.Value;
-        var queue = new StreamBuffer();
-        queue.AppendShared([], frame.Payload, group);
-        reader.Dispose();
-        PooledGroup(track, 1, 9);
+        var (group, queue) = await QueueSharedThenEvictAsync(track, consumer, []);
         Assert.Equal(1000, queue.Length);
 
         queue.Clear();
@@ -111,5 +99,21 @@ public class PooledPayloadTests
             read += queue.Read(output.AsSpan(read, Math.Min(2, output.Length - read)));
         Assert.Equal(new byte[] { 1, 2, 3, 4, 5, 6, 7 }, output);
         Assert.Equal(0, queue.Length);
+    }
+
+    /// <summary>
+    /// Queues group 0's first frame by reference behind <paramref name="header"/>, releases the reader's lease and
+    /// pushes group 1 so the cache evicts group 0: only the queue's hold is left on its payload.
+    /// </summary>
+    private static async Task<(GroupProducer Group, StreamBuffer Queue)> QueueSharedThenEvictAsync(TrackProducer track, TrackConsumer consumer, byte[] header)
+    {
+        var group = PooledGroup(track, 0, 7);
+        var reader = (await consumer.NextLeasedGroupAsync())!;
+        var frame = (await reader.ReadFrameAsync())!.Value;
+        var queue = new StreamBuffer();
+        queue.AppendShared(header, frame.Payload, group);
+        reader.Dispose();
+        PooledGroup(track, 1, 9);
+        return (group, queue);
     }
 }
