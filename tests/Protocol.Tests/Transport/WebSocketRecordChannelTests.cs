@@ -80,36 +80,16 @@ public sealed class WebSocketRecordChannelTests
     }
 
     [Fact]
-    public async Task TextMessageIsAProtocolError()
-    {
-        var failure = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var server = await StartAsync(async accepted =>
-        {
-            try
-            {
-                await accepted.Channel.ReceiveAsync();
-                failure.TrySetResult(null);
-            }
-            catch (Exception e)
-            {
-                failure.TrySetResult(e);
-            }
-        });
-
-        using var cts = new CancellationTokenSource(Timeout);
-        using var socket = new ClientWebSocket();
-        socket.Options.AddSubProtocol("qmux-00");
-        await socket.ConnectAsync(MoqWebSocketClient.ToWebSocketUri(server.BaseUri), cts.Token);
-        await socket.SendAsync("hello"u8.ToArray(), WebSocketMessageType.Text, true, cts.Token);
-
-        Assert.IsType<ConnectionClosedException>(await failure.Task.WaitAsync(cts.Token));
-        var result = await socket.ReceiveAsync(new byte[64], cts.Token);
-        Assert.Equal(WebSocketMessageType.Close, result.MessageType);
-        Assert.Equal(WebSocketCloseStatus.ProtocolError, socket.CloseStatus);
-    }
+    public Task TextMessageIsAProtocolError()
+        => SendAndExpectCloseAsync("hello"u8.ToArray(), WebSocketMessageType.Text, WebSocketCloseStatus.ProtocolError);
 
     [Fact]
-    public async Task OversizedMessageIsRefused()
+    public Task OversizedMessageIsRefused()
+        => SendAndExpectCloseAsync(new byte[1001], WebSocketMessageType.Binary, WebSocketCloseStatus.MessageTooBig,
+            new MoqWebSocketOptions { QMux = new QMuxOptions { MaxIncomingRecordSize = 1000 } });
+
+    /// <summary>Sends one message the server channel must refuse: its receive fails and the client sees <paramref name="expected"/>.</summary>
+    private static async Task SendAndExpectCloseAsync(byte[] message, WebSocketMessageType type, WebSocketCloseStatus expected, MoqWebSocketOptions? options = null)
     {
         var failure = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = await StartAsync(async accepted =>
@@ -123,18 +103,18 @@ public sealed class WebSocketRecordChannelTests
             {
                 failure.TrySetResult(e);
             }
-        }, new MoqWebSocketOptions { QMux = new QMuxOptions { MaxIncomingRecordSize = 1000 } });
+        }, options);
 
         using var cts = new CancellationTokenSource(Timeout);
         using var socket = new ClientWebSocket();
         socket.Options.AddSubProtocol("qmux-00");
         await socket.ConnectAsync(MoqWebSocketClient.ToWebSocketUri(server.BaseUri), cts.Token);
-        await socket.SendAsync(new byte[1001], WebSocketMessageType.Binary, true, cts.Token);
+        await socket.SendAsync(message, type, true, cts.Token);
 
         Assert.IsType<ConnectionClosedException>(await failure.Task.WaitAsync(cts.Token));
         var result = await socket.ReceiveAsync(new byte[64], cts.Token);
         Assert.Equal(WebSocketMessageType.Close, result.MessageType);
-        Assert.Equal(WebSocketCloseStatus.MessageTooBig, socket.CloseStatus);
+        Assert.Equal(expected, socket.CloseStatus);
     }
 
     [Fact]
