@@ -9,6 +9,12 @@ namespace MoqCluster.Protocol.Transport;
 
 public sealed partial class QMuxConnection
 {
+    /// <summary>
+    /// How many bytes of records one flush may carry over an <see cref="IRecordBatchWriter"/>: enough to turn a burst
+    /// into a few large writes, small enough that one busy session does not hold the socket for long.
+    /// </summary>
+    private const int BatchBytes = 64 * 1024;
+
     /// <summary>Room kept free for one control frame (type + three 8-byte varints).</summary>
     private const int ControlFrameRoom = 32;
 
@@ -140,21 +146,41 @@ public sealed partial class QMuxConnection
 
     // ------------------------------------------------------------------ writer loop
 
-    /// <summary>The only code that sends on the channel: one record at a time, control frames first.</summary>
+    /// <summary>
+    /// The only code that sends on the channel, control frames first. Over an <see cref="IRecordBatchWriter"/> it
+    /// composes every record that is ready (up to <see cref="BatchBytes"/>) straight into the channel's memory and
+    /// flushes once; otherwise it sends one record at a time from a pooled buffer.
+    /// </summary>
     private async Task WriteLoopAsync()
     {
+        var batch = _channel as IRecordBatchWriter;
         try
         {
             while (true)
             {
                 int length;
                 bool last;
-                if (_record.Length == 0)
-                    _record = ArrayPool<byte>.Shared.Rent(_recordCapacity);
-                lock (_sync)
-                    length = ComposeRecord(out last);
-                if (length > 0)
-                    await _channel.SendAsync(_record.AsMemory(0, length), _sendAbort.Token).ConfigureAwait(false);
+                if (batch is not null)
+                {
+                    do
+                    {
+                        lock (_sync)
+                            length = ComposeRecord(batch.GetRecordSpan(RecordLimit), out last);
+                        batch.CommitRecord(length);
+                    }
+                    while (length > 0 && !last && batch.PendingBytes < BatchBytes);
+                    if (batch.PendingBytes > 0)
+                        await batch.FlushAsync(_sendAbort.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    if (_record.Length == 0)
+                        _record = ArrayPool<byte>.Shared.Rent(_recordCapacity);
+                    lock (_sync)
+                        length = ComposeRecord(_record.AsSpan(0, RecordLimit), out last);
+                    if (length > 0)
+                        await _channel.SendAsync(_record.AsMemory(0, length), _sendAbort.Token).ConfigureAwait(false);
+                }
                 if (last)
                     break;
                 if (length == 0)
@@ -201,11 +227,11 @@ public sealed partial class QMuxConnection
             ArrayPool<byte>.Shared.Return(record);
     }
 
-    /// <summary>Fills <see cref="_record"/> with the next record; 0 when there is nothing to send.</summary>
-    private int ComposeRecord(out bool last)
+    /// <summary>Fills <paramref name="span"/> (<see cref="RecordLimit"/> bytes) with the next record; 0 when there is nothing to send.</summary>
+    private int ComposeRecord(Span<byte> span, out bool last)
     {
         last = false;
-        var span = _record.AsSpan(0, RecordLimit);
+        span = span[..RecordLimit];
         if (_closeInfo is { } info)
         {
             last = true;

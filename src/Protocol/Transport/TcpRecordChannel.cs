@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Net.Sockets;
 using MoqCluster.Protocol.Coding;
 
@@ -8,8 +9,16 @@ namespace MoqCluster.Protocol.Transport;
 /// Records over a TCP byte stream: each record is preceded by its length as a QUIC varint (the
 /// qmux-01 record layer). Records longer than <see cref="MaxRecordSize"/> are refused in both directions.
 /// </summary>
-public sealed class TcpRecordChannel : IRecordChannel
+/// <remarks>
+/// Outgoing records are batched (<see cref="IRecordBatchWriter"/>): composed in place behind a 4-byte length prefix
+/// (QUIC varints need not be minimal, RFC 9000 §16, so the prefix never moves the record) and sent with one write per
+/// flush. The output buffer is pooled and returned after each flush, so an idle channel holds none.
+/// </remarks>
+public sealed class TcpRecordChannel : IRecordChannel, IRecordBatchWriter
 {
+    /// <summary>Bytes of the length prefix written in front of every outgoing record.</summary>
+    private const int PrefixSize = 4;
+
     /// <summary>Default record cap: 64 KiB.</summary>
     public const int DefaultMaxRecordSize = 64 * 1024;
 
@@ -19,6 +28,8 @@ public sealed class TcpRecordChannel : IRecordChannel
     private int _start;
     private int _end;
     private int _shutdown;
+    private byte[] _output = [];
+    private int _pending;
 
     /// <summary>Wraps a connected socket; the channel owns it.</summary>
     /// <param name="socket">A connected TCP socket.</param>
@@ -43,18 +54,56 @@ public sealed class TcpRecordChannel : IRecordChannel
     {
         if (record.Length > MaxRecordSize)
             throw new ArgumentException($"record of {record.Length} bytes exceeds {MaxRecordSize}", nameof(record));
-        // One write per record: prefix and body in the same segment.
-        var buffer = ArrayPool<byte>.Shared.Rent(record.Length + 8);
-        try
+        record.Span.CopyTo(GetRecordSpan(record.Length));
+        CommitRecord(record.Length);
+        await FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public int PendingBytes => _pending;
+
+    /// <inheritdoc />
+    public Span<byte> GetRecordSpan(int maxLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxLength, MaxRecordSize);
+        int needed = _pending + PrefixSize + maxLength;
+        if (_output.Length < needed)
         {
-            int n = VarInt.Write(buffer, (ulong)record.Length);
-            record.CopyTo(buffer.AsMemory(n));
-            await _stream.WriteAsync(buffer.AsMemory(0, n + record.Length), cancellationToken).ConfigureAwait(false);
+            // First record of a batch, or a batch outgrowing its buffer: rent (at least 128 KiB, the usual batch).
+            var grown = ArrayPool<byte>.Shared.Rent(Math.Max(needed, 128 * 1024));
+            _output.AsSpan(0, _pending).CopyTo(grown);
+            ReturnOutput();
+            _output = grown;
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        return _output.AsSpan(_pending + PrefixSize, maxLength);
+    }
+
+    /// <inheritdoc />
+    public void CommitRecord(int length)
+    {
+        if (length == 0)
+            return;
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, MaxRecordSize);
+        BinaryPrimitives.WriteUInt32BigEndian(_output.AsSpan(_pending), 0x8000_0000u | (uint)length);
+        _pending += PrefixSize + length;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
+    {
+        if (_pending == 0)
+            return;
+        await _stream.WriteAsync(_output.AsMemory(0, _pending), cancellationToken).ConfigureAwait(false);
+        _pending = 0;
+        ReturnOutput();
+    }
+
+    private void ReturnOutput()
+    {
+        var output = _output;
+        _output = [];
+        if (output.Length > 0)
+            ArrayPool<byte>.Shared.Return(output);
     }
 
     /// <inheritdoc />
