@@ -8,6 +8,7 @@ using MoqCluster.Edge.Cluster;
 if (args is ["token", ..])
     return TokenCommand.Run(args[1..], Console.Out, Console.Error);
 
+SocketScheduling.PreferInlineCompletions();
 var builder = WebApplication.CreateBuilder(args);
 if (builder.Configuration["urls"] is null && builder.Configuration["ASPNETCORE_URLS"] is null)
     builder.WebHost.UseUrls("http://localhost:4443");
