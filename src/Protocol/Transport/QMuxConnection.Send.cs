@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using System.Text;
-using System.Threading.Channels;
 using MoqCluster.Protocol.Coding;
 
 namespace MoqCluster.Protocol.Transport;
@@ -24,11 +23,7 @@ public sealed partial class QMuxConnection
     private readonly Queue<ControlFrame> _control = new();
     private readonly PriorityQueue<QMuxStream, SendRank> _ready = new(SendRank.Comparer);
     private readonly List<QMuxStream> _connBlocked = [];
-    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
-    {
-        FullMode = BoundedChannelFullMode.DropWrite,
-        SingleReader = true,
-    });
+    private readonly WriterSignal _wake = new();
     private long _readySequence;
     private bool _parametersSent;
 
@@ -43,7 +38,8 @@ public sealed partial class QMuxConnection
             a.SendOrder != b.SendOrder ? b.SendOrder.CompareTo(a.SendOrder) : a.Sequence.CompareTo(b.Sequence));
     }
 
-    private void WakeWriter() => _wake.Writer.TryWrite(true);
+    /// <summary>Wakes the writer on the thread pool; safe under <see cref="_sync"/>.</summary>
+    private void WakeWriter() => _wake.Signal();
 
     // ------------------------------------------------------------------ application calls
 
@@ -59,7 +55,7 @@ public sealed partial class QMuxConnection
     {
         while (true)
         {
-            Task wait;
+            Task? wait;
             lock (_sync)
             {
                 ThrowIfClosed();
@@ -81,11 +77,20 @@ public sealed partial class QMuxConnection
                         stream.SendBuffer.Append(data.Span);
                     stream.FinQueued = fin;
                     MarkReady(stream);
-                    WakeWriter();
-                    return;
+                    wait = null;
                 }
-                stream.DrainWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                wait = stream.DrainWaiter.Task;
+                else
+                {
+                    stream.DrainWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    wait = stream.DrainWaiter.Task;
+                }
+            }
+            if (wait is null)
+            {
+                // Outside the lock, so the writer may run right here: an idle session sends this write on the
+                // caller's thread with no hand-off; a busy one just finds it in its next batch.
+                _wake.Signal(inline: true);
+                return;
             }
             await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -186,7 +191,7 @@ public sealed partial class QMuxConnection
                 if (length == 0)
                 {
                     ReturnRecord();
-                    await _wake.Reader.ReadAsync().ConfigureAwait(false);
+                    await _wake.WaitAsync().ConfigureAwait(false);
                 }
             }
         }
