@@ -82,6 +82,7 @@ static async Task<int> RunAsync(CommandLine line, JsonSerializerOptions json)
     var parallel = line.Integer("connect-parallel") ?? 64;
     var connectTimeout = TimeSpan.FromSeconds(line.Number("connect-timeout", 60));
     var file = line.Text("json");
+    using var allocations = line.Flag("alloc-types") ? new AllocationSampler() : null;
     line.ThrowIfUnknown();
     if (system is "moq" or "moq-tcp" && health.Count == 0)
         throw new ArgumentException($"--health http://HOST:PORT/health is required with {url.Scheme}:// URLs (the edge's HTTP side)");
@@ -103,7 +104,7 @@ static async Task<int> RunAsync(CommandLine line, JsonSerializerOptions json)
     {
         result = system switch
         {
-            "moq" or "moq-tcp" => await new WorkloadRunner(new MoqTarget(system, url, url2, health, errors), workload, pids, errors, parallel, connectTimeout, edges, cluster)
+            "moq" or "moq-tcp" => await new WorkloadRunner(new MoqTarget(system, url, url2, health, errors), workload, pids, errors, parallel, connectTimeout, edges, cluster, allocations)
                 .RunAsync(CancellationToken.None),
             "nats" => await new WorkloadRunner(new NatsTarget(await ResolveAsync(url), workload.GroupFrames, errors), workload, pids, errors, parallel, connectTimeout)
                 .RunAsync(CancellationToken.None),
@@ -117,6 +118,8 @@ static async Task<int> RunAsync(CommandLine line, JsonSerializerOptions json)
         result = new RunResult { Workload = workload.Id, System = system, Note = $"failed: {ex.GetType().Name}: {ex.Message}", Errors = errors.Count + 1, ErrorSamples = errors.Samples };
     }
     Console.WriteLine(ResultTable.Render([result]));
+    if (allocations is not null)
+        Console.Error.WriteLine($"[{system} {workload.Id}] generator allocations in the window by type (sampled):\n{allocations.Describe()}");
     Append(file, result, json);
     return 0;
 }

@@ -10,7 +10,7 @@ namespace MoqCluster.Bench.Load;
 /// upstream subscriptions at the end of the window.
 /// </summary>
 internal sealed class WorkloadRunner(ILoadTarget target, Workload workload, IReadOnlyList<int> serverPids, RunErrors errors, int connectParallel,
-    TimeSpan connectTimeout, int edges = 1, ClusterProbe? cluster = null)
+    TimeSpan connectTimeout, int edges = 1, ClusterProbe? cluster = null, AllocationSampler? allocations = null)
 {
     private static readonly TimeSpan TeardownTimeout = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan IdleSettle = TimeSpan.FromSeconds(2);
@@ -117,9 +117,11 @@ internal sealed class WorkloadRunner(ILoadTarget target, Workload workload, IRea
         var loadBefore = ProcessSample.Read(Environment.ProcessId);
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
         var watch = Stopwatch.StartNew();
+        allocations?.Start();
         _window.Open();
         await Task.Delay(workload.Duration, cancellationToken).ConfigureAwait(false);
         _window.Close();
+        allocations?.Stop();
         var seconds = watch.Elapsed.TotalSeconds;
         var serverAfter = SampleServer();
         var loadAfter = ProcessSample.Read(Environment.ProcessId);
