@@ -30,7 +30,7 @@ internal sealed class MoqTarget(string name, Uri url, Uri subscribeUrl, IReadOnl
     public async Task<IFramePublisher> ConnectPublisherAsync(int broadcast, CancellationToken cancellationToken)
     {
         var client = await MoqClient.ConnectAsync(url, Options, cancellationToken).ConfigureAwait(false);
-        return new MoqFramePublisher(client, PathOf(broadcast));
+        return new MoqFramePublisher(client, PathOf(broadcast), errors);
     }
 
     /// <summary>
