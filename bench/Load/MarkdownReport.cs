@@ -38,7 +38,8 @@ internal static class MarkdownReport
             text.AppendLine("\n### Across two edges\n");
             text.AppendLine("Publishers on edge A, subscribers on edge B (both edges on core 0), against the single-edge row of the same shape: "
                 + "the latency the second edge adds, CPU s/GB of both edges together ÷ one edge's, and the upstream subscriptions per track "
-                + "edge B held over its link to A (read from B's `GET /cluster` at the end of the window; 1 = one upstream shared by all of B's subscribers).\n");
+                + "edge B held over its link to A (read from B's `GET /cluster` at the end of the window; 1 = one upstream shared by all of B's subscribers). "
+                + "The two rows come from different runs: a negative difference means the run-to-run noise exceeds what the second edge adds.\n");
             text.AppendLine("| workload | single-edge row | p50 ms one → two edges | added p50 ms | p99 ms one → two edges | added p99 ms | CPU s/GB two÷one edge | upstreams/track |");
             text.AppendLine("|---|---|---|---|---|---|---|---|");
             foreach (var row in cross)
