@@ -19,9 +19,9 @@ set bmargin 6
 
 set ylabel "delivered Gbit/s (log)"
 set yrange [0.01:*]
-plot dat using 2:xtic(1) title "moq relay", '' using 3 title "nats-server", '' using 4 title "loopback TCP (iperf3, ceiling)"
+plot dat using 2:xtic(1) title "moq relay, WebSocket", '' using 7 title "moq relay, TCP", '' using 3 title "nats-server", '' using 4 title "loopback TCP (iperf3, ceiling)"
 
 set ylabel "p99 latency ms (log)"
 set yrange [0.05:*]
-plot dat using 5:xtic(1) title "moq relay", '' using 6 title "nats-server"
+plot dat using 5:xtic(1) title "moq relay, WebSocket", '' using 8 title "moq relay, TCP", '' using 6 title "nats-server"
 unset multiplot

@@ -9,7 +9,7 @@ namespace MoqCluster.Bench.Load;
 /// process's CPU pinning) against a server started by the caller, with the workload's frame size as the
 /// write length and its rate if fixed, and samples the server process like the other targets.
 /// </summary>
-internal sealed class LoopbackRunner(string host, int port, Workload workload, int? serverPid, RunErrors errors)
+internal sealed class LoopbackRunner(string host, int port, Workload workload, IReadOnlyList<int> serverPids, RunErrors errors)
 {
     /// <summary>Runs iperf3 for the workload's duration and reports throughput and server CPU.</summary>
     public async Task<RunResult> RunAsync(CancellationToken cancellationToken)
@@ -74,5 +74,5 @@ internal sealed class LoopbackRunner(string host, int port, Workload workload, i
 
     private static string Truncate(string text) => text.Length <= 300 ? text : text[..300];
 
-    private ProcessSample? Sample() => ProcessSample.TryRead(serverPid, errors);
+    private ProcessSample? Sample() => ProcessSample.TryRead(serverPids, errors);
 }

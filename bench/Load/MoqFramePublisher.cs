@@ -9,14 +9,25 @@ internal sealed class MoqFramePublisher : IFramePublisher
     private readonly MoqClient _client;
     private readonly BroadcastProducer _broadcast;
     private readonly TrackProducer _track;
+    private readonly RunErrors _errors;
     private GroupProducer? _group;
+    private volatile bool _disposing;
 
-    /// <summary>Publishes <paramref name="path"/> on <paramref name="client"/>.</summary>
-    public MoqFramePublisher(MoqClient client, string path)
+    /// <summary>Publishes <paramref name="path"/> on <paramref name="client"/>; an early end of the session is recorded in <paramref name="errors"/>.</summary>
+    public MoqFramePublisher(MoqClient client, string path, RunErrors errors)
     {
         _client = client;
+        _errors = errors;
         _broadcast = client.Publish(path);
         _track = _broadcast.CreateTrack(MoqTarget.TrackName);
+        _ = WatchAsync();
+    }
+
+    private async Task WatchAsync()
+    {
+        var closed = await _client.Closed.ConfigureAwait(false);
+        if (!_disposing)
+            _errors.Add($"publisher session closed early: code {closed.Code} {closed.Reason}");
     }
 
     /// <inheritdoc/>
@@ -37,6 +48,7 @@ internal sealed class MoqFramePublisher : IFramePublisher
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
+        _disposing = true;
         _group?.Finish();
         _track.Finish();
         _broadcast.Finish();

@@ -42,7 +42,9 @@ internal sealed class MoqSubscriberSession : IAsyncDisposable
         try
         {
             // Leased: frames are checked on arrival and not kept, so the client's pooled payloads are reused.
-            while (await track.NextLeasedGroupAsync(ct).ConfigureAwait(false) is { } group)
+            // No token on the waits (here and per frame): a cancellable wait allocates a cancellation promise each
+            // time; teardown ends them instead (the token is cancelled first, then the tracks and the session close).
+            while (await track.NextLeasedGroupAsync().ConfigureAwait(false) is { } group)
                 _ = ReadGroupAsync(group, stats, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -67,7 +69,7 @@ internal sealed class MoqSubscriberSession : IAsyncDisposable
             {
                 while (group.TryReadFrame(out var frame, out _))
                     stats.OnFrame(frame.Payload.Span, sequence);
-                if (await group.ReadFrameAsync(ct).ConfigureAwait(false) is not { } next)
+                if (await group.ReadFrameAsync().ConfigureAwait(false) is not { } next)
                     return;
                 stats.OnFrame(next.Payload.Span, sequence);
             }

@@ -17,20 +17,30 @@ internal readonly record struct ProcessSample(long CpuTicks, long RssBytes)
     /// <summary>CPU seconds (user + system).</summary>
     public double CpuSeconds => (double)CpuTicks / ClockTicks;
 
-    /// <summary>Samples the server process when there is one; an unreadable process is recorded as an error.</summary>
-    public static ProcessSample? TryRead(int? pid, RunErrors errors)
+    /// <summary>
+    /// Samples the server processes, summed (a cluster's edges count together); null when there are none or one is
+    /// unreadable, which is recorded as an error.
+    /// </summary>
+    public static ProcessSample? TryRead(IReadOnlyList<int> pids, RunErrors errors)
     {
-        if (pid is not { } id)
+        if (pids.Count == 0)
             return null;
-        try
+        long ticks = 0, rss = 0;
+        foreach (var id in pids)
         {
-            return Read(id);
+            try
+            {
+                var sample = Read(id);
+                ticks += sample.CpuTicks;
+                rss += sample.RssBytes;
+            }
+            catch (IOException ex)
+            {
+                errors.Add($"server process {id} unreadable", ex);
+                return null;
+            }
         }
-        catch (IOException ex)
-        {
-            errors.Add($"server process {id} unreadable", ex);
-            return null;
-        }
+        return new ProcessSample(ticks, rss);
     }
 
     /// <summary>Reads the current values of process <paramref name="pid"/>.</summary>

@@ -3,9 +3,9 @@ using System.Text.Json;
 using MoqCluster.Bench.Load;
 
 // Verbs:
-//   run    --system moq|nats|loopback --url URL [--url2 URL] [--server-pid PID] --id ID [--publishers 1] [--subscribers 10]
-//          [--frame 1024] [--rate 0] [--group-frames 30] [--duration 5] [--warmup 1] [--idle] [--window-kb 1024]
-//          [--connect-parallel 64] [--connect-timeout 60] [--json FILE]
+//   run    --system moq|moq-tcp|nats|loopback --url URL [--url2 URL] [--health URL]... [--cluster URL] [--server-pid PID]...
+//          --id ID [--publishers 1] [--subscribers 10] [--frame 1024] [--rate 0] [--group-frames 30] [--duration 5]
+//          [--warmup 2] [--idle] [--window-kb 1024] [--connect-parallel 64] [--connect-timeout 60] [--json FILE]
 //   skip   --id ID --system SYSTEM --reason TEXT [--json FILE]          (prints and records a workload not run)
 //   report --in FILE --md FILE --dat FILE [--context LINE]...
 var json = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
@@ -61,7 +61,12 @@ static async Task<int> RunAsync(CommandLine line, JsonSerializerOptions json)
     var system = line.Required("system");
     var url = new Uri(line.Required("url"));
     var url2 = line.Text("url2") is { } u2 ? new Uri(u2) : url;
-    var pid = line.Integer("server-pid");
+    var pids = line.All("server-pid").Select(p => int.Parse(p, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+    // Where the edges report the broadcasts they know: given, or derived from WebSocket URLs (publishers' edge, subscribers' edge).
+    var health = line.All("health").Select(h => new Uri(h)).ToList();
+    if (health.Count == 0)
+        health = new[] { url, url2 }.Distinct().Select(MoqTarget.HealthOf).OfType<Uri>().ToList();
+    var cluster = line.Text("cluster") is { } c ? new ClusterProbe(new Uri(c)) : null;
     var frame = line.Integer("frame") ?? 1024;
     var workload = new Workload(
         Id: line.Required("id"),
@@ -71,13 +76,19 @@ static async Task<int> RunAsync(CommandLine line, JsonSerializerOptions json)
         RateMbps: line.Number("rate", 0),
         GroupFrames: Math.Max(1, line.Integer("group-frames") ?? 30),
         Idle: line.Flag("idle"),
-        Warmup: TimeSpan.FromSeconds(line.Number("warmup", 1)),
+        Warmup: TimeSpan.FromSeconds(line.Number("warmup", 2)),
         Duration: TimeSpan.FromSeconds(line.Number("duration", 5)),
         WindowBytes: (line.Integer("window-kb") ?? 1024) * 1024);
     var parallel = line.Integer("connect-parallel") ?? 64;
     var connectTimeout = TimeSpan.FromSeconds(line.Number("connect-timeout", 60));
     var file = line.Text("json");
+    using var allocations = line.Flag("alloc-types") ? new AllocationSampler() : null;
     line.ThrowIfUnknown();
+    if (system is "moq" or "moq-tcp" && health.Count == 0)
+        throw new ArgumentException($"--health http://HOST:PORT/health is required with {url.Scheme}:// URLs (the edge's HTTP side)");
+    if (system is "moq" or "moq-tcp" && (system == "moq-tcp") != (url.Scheme == "tcp"))
+        throw new ArgumentException($"--system {system} does not match a {url.Scheme}:// URL (moq-tcp is tcp://, moq is http/ws)");
+    var edges = url2 == url ? 1 : 2;
 
     // Whatever happens, this process ends: connect budget + warm-up + window + teardown + slack.
     var budget = connectTimeout * 2 + workload.Warmup + workload.Duration + TimeSpan.FromSeconds(30);
@@ -93,10 +104,12 @@ static async Task<int> RunAsync(CommandLine line, JsonSerializerOptions json)
     {
         result = system switch
         {
-            "moq" => await new WorkloadRunner(new MoqTarget(url, url2, errors), workload, pid, errors, parallel, connectTimeout).RunAsync(CancellationToken.None),
-            "nats" => await new WorkloadRunner(new NatsTarget(await ResolveAsync(url), workload.GroupFrames, errors), workload, pid, errors, parallel, connectTimeout).RunAsync(CancellationToken.None),
-            "loopback" => await new LoopbackRunner(url.Host, url.Port, workload, pid, errors).RunAsync(CancellationToken.None),
-            _ => throw new ArgumentException($"unknown system '{system}' (moq, nats, loopback)"),
+            "moq" or "moq-tcp" => await new WorkloadRunner(new MoqTarget(system, url, url2, health, errors), workload, pids, errors, parallel, connectTimeout, edges, cluster, allocations)
+                .RunAsync(CancellationToken.None),
+            "nats" => await new WorkloadRunner(new NatsTarget(await ResolveAsync(url), workload.GroupFrames, errors), workload, pids, errors, parallel, connectTimeout)
+                .RunAsync(CancellationToken.None),
+            "loopback" => await new LoopbackRunner(url.Host, url.Port, workload, pids, errors).RunAsync(CancellationToken.None),
+            _ => throw new ArgumentException($"unknown system '{system}' (moq, moq-tcp, nats, loopback)"),
         };
     }
     catch (Exception ex) when (ex is not ArgumentException)
@@ -105,6 +118,8 @@ static async Task<int> RunAsync(CommandLine line, JsonSerializerOptions json)
         result = new RunResult { Workload = workload.Id, System = system, Note = $"failed: {ex.GetType().Name}: {ex.Message}", Errors = errors.Count + 1, ErrorSamples = errors.Samples };
     }
     Console.WriteLine(ResultTable.Render([result]));
+    if (allocations is not null)
+        Console.Error.WriteLine($"[{system} {workload.Id}] generator allocations in the window by type (sampled):\n{allocations.Describe()}");
     Append(file, result, json);
     return 0;
 }

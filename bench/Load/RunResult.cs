@@ -5,8 +5,10 @@ internal sealed record RunResult
 {
     /// <summary>Workload id (e.g. <c>fanout-100-16k-sat</c>).</summary>
     public required string Workload { get; init; }
-    /// <summary>System under test: moq, nats or loopback.</summary>
+    /// <summary>System under test: moq (WebSocket + QMux), moq-tcp (QMux over TCP), nats or loopback.</summary>
     public required string System { get; init; }
+    /// <summary>Server processes the run used: 1, or 2 for the cross-edge workload (publishers on one edge, subscribers on another).</summary>
+    public int Edges { get; init; } = 1;
     /// <summary>Publishers (broadcasts).</summary>
     public int Publishers { get; init; }
     /// <summary>Subscriber sessions asked for.</summary>
@@ -57,6 +59,15 @@ internal sealed record RunResult
     public long GroupsAborted { get; init; }
     /// <summary>Frames missing inside each subscription's seen span, summed.</summary>
     public long FramesLost { get; init; }
+    /// <summary>
+    /// Upstream subscriptions the subscribers' edge held over its edge-to-edge links at the end of the window
+    /// (its <c>GET /cluster</c>); cross-edge runs only.
+    /// </summary>
+    public int? UpstreamSubscriptions { get; init; }
+    /// <summary><see cref="UpstreamSubscriptions"/> ÷ tracks (one per broadcast): 1 when the edge shares one upstream among its subscribers.</summary>
+    public double? UpstreamsPerTrack { get; init; }
+    /// <summary>The generator's managed allocations in the window (every thread) per delivered frame, publishing included.</summary>
+    public double? LoadAllocBytesPerFrame { get; init; }
     /// <summary>The generator's own CPU use as a percentage of one core (near 100 = the generator was the bottleneck).</summary>
     public double? LoadCpuPercent { get; init; }
     /// <summary>Failures after connecting (sessions closed, protocol errors).</summary>

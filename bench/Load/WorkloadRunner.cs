@@ -5,9 +5,12 @@ namespace MoqCluster.Bench.Load;
 /// <summary>
 /// Runs one workload against one target: connect publishers, wait until the server knows them, connect
 /// subscribers in parallel batches, publish through a warm-up, then measure a fixed window (frames,
-/// bytes, latency, drops, server CPU and RSS from /proc) and tear everything down.
+/// bytes, latency, drops, server CPU and RSS from /proc, summed over <paramref name="serverPids"/>) and tear
+/// everything down. With a <paramref name="cluster"/> probe (cross-edge runs) it also reads the subscribers' edge's
+/// upstream subscriptions at the end of the window.
 /// </summary>
-internal sealed class WorkloadRunner(ILoadTarget target, Workload workload, int? serverPid, RunErrors errors, int connectParallel, TimeSpan connectTimeout)
+internal sealed class WorkloadRunner(ILoadTarget target, Workload workload, IReadOnlyList<int> serverPids, RunErrors errors, int connectParallel,
+    TimeSpan connectTimeout, int edges = 1, ClusterProbe? cluster = null, AllocationSampler? allocations = null)
 {
     private static readonly TimeSpan TeardownTimeout = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan IdleSettle = TimeSpan.FromSeconds(2);
@@ -112,13 +115,19 @@ internal sealed class WorkloadRunner(ILoadTarget target, Workload workload, int?
         await Task.Delay(workload.Warmup, cancellationToken).ConfigureAwait(false);
         var serverBefore = SampleServer();
         var loadBefore = ProcessSample.Read(Environment.ProcessId);
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
         var watch = Stopwatch.StartNew();
+        allocations?.Start();
         _window.Open();
         await Task.Delay(workload.Duration, cancellationToken).ConfigureAwait(false);
         _window.Close();
+        allocations?.Stop();
         var seconds = watch.Elapsed.TotalSeconds;
         var serverAfter = SampleServer();
         var loadAfter = ProcessSample.Read(Environment.ProcessId);
+        var allocated = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
+        // Read while the publishers still run: the upstreams are live, outside the CPU window.
+        var upstreams = await ReadUpstreamsAsync(cancellationToken).ConfigureAwait(false);
 
         await stopPublishing.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(running).ConfigureAwait(false);
@@ -161,9 +170,30 @@ internal sealed class WorkloadRunner(ILoadTarget target, Workload workload, int?
             GroupsAborted = groupsAborted,
             FramesLost = framesLost,
             LoadCpuPercent = (loadAfter.CpuSeconds - loadBefore.CpuSeconds) / seconds * 100,
+            LoadAllocBytesPerFrame = frames > 0 ? (double)allocated / frames : null,
+            UpstreamSubscriptions = upstreams,
+            UpstreamsPerTrack = upstreams / (double)workload.Publishers,
             Errors = errors.Count,
             ErrorSamples = errors.Samples,
         };
+    }
+
+    /// <summary>The subscribers' edge's upstream subscriptions (null without a probe, or when it does not answer: an error).</summary>
+    private async Task<int?> ReadUpstreamsAsync(CancellationToken cancellationToken)
+    {
+        if (cluster is null)
+            return null;
+        try
+        {
+            var (upstreams, links) = await cluster.ReadAsync(cancellationToken).ConfigureAwait(false);
+            Console.Error.WriteLine($"[{target.Name} {workload.Id}] {cluster.Url}: {upstreams} upstream subscription(s) over {links} connected link(s) for {workload.Publishers} track(s)");
+            return upstreams;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
+        {
+            errors.Add($"reading {cluster.Url}", ex);
+            return null;
+        }
     }
 
     /// <summary>Waits (bounded) until frames stop arriving, so groups still in flight are not counted as dropped.</summary>
@@ -185,6 +215,7 @@ internal sealed class WorkloadRunner(ILoadTarget target, Workload workload, int?
     {
         Workload = workload.Id,
         System = target.Name,
+        Edges = edges,
         Publishers = workload.Publishers,
         Subscribers = workload.Subscribers,
         FrameBytes = workload.FrameBytes,
@@ -196,7 +227,7 @@ internal sealed class WorkloadRunner(ILoadTarget target, Workload workload, int?
             : null,
     };
 
-    private ProcessSample? SampleServer() => ProcessSample.TryRead(serverPid, errors);
+    private ProcessSample? SampleServer() => ProcessSample.TryRead(serverPids, errors);
 
     private async Task TeardownAsync()
     {
