@@ -394,6 +394,12 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
         {
             group.Abort(Enum.IsDefined(typeof(MoqErrorCode), ex.Code) ? (MoqErrorCode)ex.Code : MoqErrorCode.Cancel);
         }
+        catch (InvalidOperationException) when (group.IsClosed)
+        {
+            // The track ended under this group (its last subscriber left, or it was closed here): nobody wants the
+            // rest of the stream. A race, not an error: stop it quietly.
+            reader.Stream.StopSending((ulong)MoqErrorCode.Cancel);
+        }
         catch (Exception)
         {
             group.Abort(MoqErrorCode.Cancel);
