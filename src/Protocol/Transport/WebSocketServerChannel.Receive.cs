@@ -10,8 +10,8 @@ namespace MoqCluster.Protocol.Transport;
 
 public sealed partial class WebSocketServerChannel
 {
-    /// <summary>Bytes read from the upgrade stream at a time: one typical record with its header.</summary>
-    private const int ReadBufferSize = 16 * 1024 + 64;
+    /// <summary>Bytes read from the upgrade stream at a time (a power of two, so the pool does not round it up to twice that).</summary>
+    private const int ReadBufferSize = 16 * 1024;
 
     // The record being assembled; rented per message and returned on the next receive (idle sessions hold none).
     private byte[] _record = [];

@@ -14,6 +14,9 @@ public sealed partial class WebSocketServerChannel
     /// </summary>
     private const int SegmentSize = 64 * 1024;
 
+    /// <summary>Smallest segment rented for a lone record or control frame.</summary>
+    private const int MinSegmentSize = 256;
+
     /// <summary>Close reasons are limited to 123 UTF-8 bytes by RFC 6455 §5.5 (125-byte control payload minus the code).</summary>
     private const int MaxCloseReasonBytes = 123;
 
@@ -76,7 +79,7 @@ public sealed partial class WebSocketServerChannel
             ThrowIfCannotSendLocked();
             // Room for the larger header the record may need; CommitRecord moves a short record down when it needs less.
             var reserve = WebSocketFraming.ServerHeaderSize(maxLength);
-            EnsureRoomLocked(reserve + maxLength);
+            EnsureRoomLocked(reserve + maxLength, batch: true);
             _windowOpen = true;
             _windowReserve = reserve;
             _windowMax = maxLength;
@@ -172,8 +175,11 @@ public sealed partial class WebSocketServerChannel
         }
     }
 
-    /// <summary>Makes sure the current segment has <paramref name="size"/> free bytes, starting a new one if not.</summary>
-    private void EnsureRoomLocked(int size)
+    /// <summary>
+    /// Makes sure the current segment has <paramref name="size"/> free bytes, starting a new one if not: a full
+    /// <see cref="SegmentSize"/> for batched records, just enough for a lone record or control frame (flushed at once).
+    /// </summary>
+    private void EnsureRoomLocked(int size, bool batch = false)
     {
         if (_segment.Length - _segmentLength >= size)
         {
@@ -189,7 +195,7 @@ public sealed partial class WebSocketServerChannel
             ArrayPool<byte>.Shared.Return(_segment);
         }
 
-        _segment = ArrayPool<byte>.Shared.Rent(Math.Max(SegmentSize, size));
+        _segment = ArrayPool<byte>.Shared.Rent(Math.Max(batch ? SegmentSize : MinSegmentSize, size));
         _segmentLength = 0;
     }
 
