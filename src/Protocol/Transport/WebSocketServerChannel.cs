@@ -43,6 +43,7 @@ public sealed partial class WebSocketServerChannel : IRecordChannel, IRecordBatc
     private long _lastPingAt;
     private string? _abortReason;
     private int _disposed;
+    private int _released;
 
     private WebSocketServerChannel(HttpContext context, Stream stream, string? subprotocol, MoqWebSocketOptions options)
     {
@@ -58,8 +59,12 @@ public sealed partial class WebSocketServerChannel : IRecordChannel, IRecordBatc
         if (_keepAliveInterval > TimeSpan.Zero && _keepAliveInterval != Timeout.InfiniteTimeSpan)
         {
             _lastPingAt = Stopwatch.GetTimestamp();
-            _keepAlive = TimeProvider.System.CreateTimer(static state => ((WebSocketServerChannel)state!).OnKeepAliveTick(),
-                this, _keepAliveInterval, Timeout.InfiniteTimeSpan);
+            // The ticks must not carry the request's async-locals (activity, log scopes) for the session's lifetime.
+            using (ExecutionContext.SuppressFlow())
+            {
+                _keepAlive = TimeProvider.System.CreateTimer(static state => ((WebSocketServerChannel)state!).OnKeepAliveTick(),
+                    this, _keepAliveInterval, Timeout.InfiniteTimeSpan);
+            }
         }
     }
 
@@ -141,6 +146,8 @@ public sealed partial class WebSocketServerChannel : IRecordChannel, IRecordBatc
         await WaitForCloseFrameAsync().ConfigureAwait(false);
         EndReceiving();
         ReleaseSendBuffers();
+        // The request may end from now on: a late failure (a Pong still being written) must not touch its context.
+        Volatile.Write(ref _released, 1);
     }
 
     /// <summary>Tears the connection down at once (a dead peer, a send that cannot finish).</summary>
@@ -153,7 +160,10 @@ public sealed partial class WebSocketServerChannel : IRecordChannel, IRecordBatc
         }
 
         _closeWritten?.TrySetResult();
-        _context.Abort();
+        if (Volatile.Read(ref _released) == 0)
+        {
+            _context.Abort();
+        }
     }
 
     /// <summary>
