@@ -499,6 +499,35 @@ public sealed class WebSocketServerChannelTests
         }
     }
 
+    [Fact]
+    public async Task Http2WebSocketsKeepAspNetCoresWebSocket()
+    {
+        using var certificate = QuicMoqConnectionTests.CreateCertificate();
+        var kinds = new TaskCompletionSource<Type>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await LoopbackWebSocketServer.StartAsync(async context =>
+        {
+            var accepted = await MoqWebSocketAcceptor.AcceptChannelAsync(context);
+            kinds.TrySetResult(accepted!.Channel.GetType());
+            await using var channel = accepted.Channel;
+            while (await channel.ReceiveAsync() is { } record)
+            {
+                await channel.SendAsync(record);
+            }
+        }, certificate);
+        using var cts = new CancellationTokenSource(Timeout);
+        using var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        using var invoker = new HttpMessageInvoker(handler);
+        using var socket = new ClientWebSocket();
+        socket.Options.HttpVersion = System.Net.HttpVersion.Version20;
+        socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        socket.Options.AddSubProtocol("qmux-00");
+        await socket.ConnectAsync(MoqWebSocketClient.ToWebSocketUri(server.BaseUri), invoker, cts.Token);
+        Assert.Equal(typeof(WebSocketRecordChannel), await kinds.Task.WaitAsync(cts.Token));
+        await socket.SendAsync(new byte[] { 1, 2, 3 }, WebSocketMessageType.Binary, true, cts.Token);
+        Assert.Equal(new byte[] { 1, 2, 3 }, await ReceiveMessageAsync(socket, cts.Token));
+    }
+
     [Theory]
     [InlineData(0, 0)]
     [InlineData(3, 1)]
