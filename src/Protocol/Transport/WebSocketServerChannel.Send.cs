@@ -123,9 +123,17 @@ public sealed partial class WebSocketServerChannel
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
+        lock (_gate)
+        {
+            if (_windowOpen)
+            {
+                throw new InvalidOperationException("a record is not committed yet");
+            }
+        }
+
         try
         {
-            await WriteOutAsync(cancellationToken).ConfigureAwait(false);
+            await WriteOutAsync(control: false, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not ConnectionClosedException && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
@@ -299,7 +307,7 @@ public sealed partial class WebSocketServerChannel
     {
         try
         {
-            await WriteOutAsync(CancellationToken.None).ConfigureAwait(false);
+            await WriteOutAsync(control: true, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception)
         {
@@ -359,7 +367,7 @@ public sealed partial class WebSocketServerChannel
     /// which waits while Kestrel's buffer is full.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask WriteOutAsync(CancellationToken cancellationToken)
+    private async ValueTask WriteOutAsync(bool control, CancellationToken cancellationToken)
     {
         await _flushLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -372,13 +380,18 @@ public sealed partial class WebSocketServerChannel
                     if (_sendFailed)
                     {
                         _flushOwner = false;
-                        ThrowIfCannotSendLocked();
+                        throw new ConnectionClosedException(MoqErrorCodeTransport, $"websocket send failed earlier{(_abortReason is { } reason ? $": {reason}" : "")}");
                     }
 
                     if (_windowOpen)
                     {
-                        // Only a control flusher gets here: the data writer is inside a record and flushes after it.
                         _flushOwner = false;
+                        // The data writer is inside a record and flushes after it; its own flush must not come first.
+                        if (!control)
+                        {
+                            throw new InvalidOperationException("a record is not committed yet");
+                        }
+
                         return;
                     }
 
@@ -415,6 +428,13 @@ public sealed partial class WebSocketServerChannel
                     {
                         var (buffer, length) = _writing[i];
                         await _stream.WriteAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                    }
+
+                    // Kestrel drops writes to a connection that is gone without failing them: say so here, or a session
+                    // would keep composing records for a dead peer until its reader noticed.
+                    if (_connectionAborted.IsCancellationRequested)
+                    {
+                        throw new IOException("the connection was closed");
                     }
                 }
                 catch (Exception e)

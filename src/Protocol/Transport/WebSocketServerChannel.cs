@@ -33,6 +33,7 @@ public sealed partial class WebSocketServerChannel : IRecordChannel, IRecordBatc
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
 
     private readonly HttpContext _context;
+    private readonly CancellationToken _connectionAborted;
     private readonly Stream _stream;
     private readonly PipeReader _input;
     private readonly TimeSpan _keepAliveInterval;
@@ -48,6 +49,7 @@ public sealed partial class WebSocketServerChannel : IRecordChannel, IRecordBatc
     private WebSocketServerChannel(HttpContext context, Stream stream, string? subprotocol, MoqWebSocketOptions options)
     {
         _context = context;
+        _connectionAborted = context.RequestAborted;
         _stream = stream;
         SubProtocol = subprotocol;
         MaxIncomingRecordSize = options.QMux.MaxIncomingRecordSize;

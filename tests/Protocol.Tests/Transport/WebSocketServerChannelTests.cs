@@ -178,6 +178,54 @@ public sealed class WebSocketServerChannelTests
     }
 
     [Fact]
+    public async Task BatchMisuseIsRefusedAndTheChannelStaysUsable()
+    {
+        var (serve, ended) = Observed(async channel =>
+        {
+            Assert.Throws<ArgumentOutOfRangeException>(() => channel.GetRecordSpan(channel.MaxRecordSize + 1));
+            Assert.Throws<InvalidOperationException>(() => channel.CommitRecord(1));
+            channel.GetRecordSpan(10)[0] = 7;
+            Assert.Throws<InvalidOperationException>(() => channel.GetRecordSpan(10));
+            await Assert.ThrowsAsync<InvalidOperationException>(async () => await channel.FlushAsync());
+            await Assert.ThrowsAsync<InvalidOperationException>(async () => await channel.SendAsync(new byte[1]));
+            Assert.Throws<ArgumentOutOfRangeException>(() => channel.CommitRecord(11)); // closes the window all the same
+            channel.GetRecordSpan(10)[0] = 8;
+            channel.CommitRecord(1);
+            await channel.FlushAsync();
+            Assert.Null(await channel.ReceiveAsync());
+        });
+        await using var server = await StartAsync(serve);
+        using var cts = new CancellationTokenSource(Timeout);
+        using var socket = await ConnectAsync(server, cts.Token);
+        Assert.Equal(new byte[] { 8 }, await ReceiveMessageAsync(socket, cts.Token));
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "", cts.Token);
+        Assert.Null(await ended.WaitAsync(cts.Token));
+    }
+
+    [Fact]
+    public async Task SendsToAVanishedPeerFailAsConnectionClosed()
+    {
+        var gone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (serve, ended) = Observed(async channel =>
+        {
+            await gone.Task;
+            // Keep writing until the reset surfaces; Kestrel buffers the first writes.
+            for (var i = 0; i < 10_000; i++)
+            {
+                channel.GetRecordSpan(channel.MaxRecordSize);
+                channel.CommitRecord(channel.MaxRecordSize);
+                await channel.FlushAsync();
+            }
+        });
+        await using var server = await StartAsync(serve, new MoqWebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
+        using var cts = new CancellationTokenSource(Timeout);
+        var raw = await RawWebSocketClient.ConnectAsync(server.BaseUri, cancellationToken: cts.Token);
+        await raw.DisposeAsync();
+        gone.TrySetResult();
+        Assert.IsType<ConnectionClosedException>(await ended.WaitAsync(cts.Token));
+    }
+
+    [Fact]
     public async Task PingsDuringBatchedSendsGetPongsBetweenWholeFrames()
     {
         const int Records = 400;
