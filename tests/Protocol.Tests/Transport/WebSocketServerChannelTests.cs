@@ -209,12 +209,15 @@ public sealed class WebSocketServerChannelTests
         var (serve, ended) = Observed(async channel =>
         {
             await gone.Task;
-            // Keep writing until the reset surfaces; Kestrel buffers the first writes.
-            for (var i = 0; i < 10_000; i++)
+            // Keep writing until the reset surfaces (Kestrel buffers the first writes and reports the abort from the
+            // thread pool); yield so it can.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (DateTime.UtcNow < deadline)
             {
                 channel.GetRecordSpan(channel.MaxRecordSize);
                 channel.CommitRecord(channel.MaxRecordSize);
                 await channel.FlushAsync();
+                await Task.Delay(1);
             }
         });
         await using var server = await StartAsync(serve, new MoqWebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
