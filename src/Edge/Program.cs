@@ -4,6 +4,7 @@ using MoqCluster.Edge.Auth;
 using MoqCluster.Edge.Auth.Cli;
 using MoqCluster.Edge.Relay;
 using MoqCluster.Edge.Cluster;
+using MoqCluster.Protocol.Transport;
 
 if (args is ["token", ..])
     return TokenCommand.Run(args[1..], Console.Out, Console.Error);
@@ -23,7 +24,7 @@ var app = builder.Build();
 app.UseWebSockets();
 app.Use(async (context, next) =>
 {
-    if (context.WebSockets.IsWebSocketRequest)
+    if (MoqWebSocketAcceptor.IsMoqUpgrade(context))
         await context.RequestServices.GetRequiredService<RelayHost>().HandleWebSocketAsync(context);
     else
         await next(context);

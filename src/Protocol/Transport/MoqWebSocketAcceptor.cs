@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace MoqCluster.Protocol.Transport;
 
@@ -9,7 +10,9 @@ namespace MoqCluster.Protocol.Transport;
 /// <remarks>
 /// No authentication happens here: the edge inspects <see cref="AcceptedConnection.Path"/> /
 /// <see cref="AcceptedConnection.Jwt"/> (or the request directly) and answers 401/403 before calling
-/// <see cref="AcceptAsync"/>. Requires <c>app.UseWebSockets()</c> in the pipeline. The request handler must stay
+/// <see cref="AcceptAsync"/>. HTTP/1.1 upgrades (what browsers and the npm clients use) get our own framing,
+/// <see cref="WebSocketServerChannel"/>; HTTP/2 WebSockets (extended CONNECT) go through ASP.NET Core's and need
+/// <c>app.UseWebSockets()</c> in the pipeline, which does not interfere with the first. The request handler must stay
 /// running until the session ends (e.g. <c>await accepted.Connection.Closed</c>, then dispose it): ASP.NET Core tears
 /// the socket down when the handler returns.
 /// </remarks>
@@ -19,13 +22,14 @@ public static class MoqWebSocketAcceptor
     public const string JwtQueryParameter = "jwt";
 
     /// <summary>
-    /// True for a WebSocket upgrade request (any path: the path is the session root). Whether its subprotocols
-    /// are acceptable is decided by <see cref="AcceptAsync"/>.
+    /// True for a WebSocket upgrade request (any path: the path is the session root), including an HTTP/1.1 attempt
+    /// with a bad handshake, which <see cref="AcceptAsync"/> refuses with 400 or 426. Whether its subprotocols are
+    /// acceptable is decided by <see cref="AcceptAsync"/>.
     /// </summary>
     public static bool IsMoqUpgrade(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return context.WebSockets.IsWebSocketRequest;
+        return IsHttp1WebSocketAttempt(context) || context.WebSockets.IsWebSocketRequest;
     }
 
     /// <summary>
@@ -48,7 +52,8 @@ public static class MoqWebSocketAcceptor
 
     /// <summary>
     /// Accepts the upgrade at the record level only (see <see cref="AcceptedChannel"/>). Returns null after answering
-    /// HTTP 400 when the request is not a WebSocket upgrade or no offered subprotocol is acceptable.
+    /// HTTP 400 when the request is not a WebSocket upgrade or no offered subprotocol is acceptable (426 when it asks
+    /// for a WebSocket version other than 13).
     /// </summary>
     public static async Task<AcceptedChannel?> AcceptChannelAsync(
         HttpContext context, MoqWebSocketOptions? options = null, CancellationToken cancellationToken = default)
@@ -56,7 +61,19 @@ public static class MoqWebSocketAcceptor
         ArgumentNullException.ThrowIfNull(context);
         options ??= MoqWebSocketOptions.Default;
 
-        if (!context.WebSockets.IsWebSocketRequest)
+        var http1 = IsHttp1WebSocketAttempt(context);
+        if (http1 && WebSocketHandshake.Validate(context.Request) is { } refusal)
+        {
+            if (refusal.StatusCode == StatusCodes.Status426UpgradeRequired && !context.Response.HasStarted)
+            {
+                context.Response.Headers.SecWebSocketVersion = WebSocketHandshake.SupportedVersion;
+            }
+
+            await RefuseAsync(context, refusal.StatusCode, refusal.Reason, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        if (!http1 && !context.WebSockets.IsWebSocketRequest)
         {
             await RefuseAsync(context, "not a WebSocket upgrade", cancellationToken).ConfigureAwait(false);
             return null;
@@ -69,6 +86,14 @@ public static class MoqWebSocketAcceptor
             return null;
         }
 
+        if (http1)
+        {
+            // Our own framing: records are composed straight into the send buffer and flushed once per batch.
+            var own = await WebSocketServerChannel.AcceptAsync(context, selection.Subprotocol, options).ConfigureAwait(false);
+            return new AcceptedChannel(own, SessionPath(context.Request), Jwt(context.Request), selection);
+        }
+
+        // HTTP/2 extended CONNECT: ASP.NET Core's WebSocket, which handles the stream-level details.
         var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             SubProtocol = selection.Subprotocol,
@@ -98,14 +123,22 @@ public static class MoqWebSocketAcceptor
         return string.IsNullOrEmpty(value) ? null : value;
     }
 
-    private static async Task RefuseAsync(HttpContext context, string reason, CancellationToken cancellationToken)
+    /// <summary>An HTTP/1.1 request that asks to upgrade to WebSocket (valid or not).</summary>
+    private static bool IsHttp1WebSocketAttempt(HttpContext context) =>
+        context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true }
+        && WebSocketHandshake.IsUpgradeAttempt(context.Request);
+
+    private static Task RefuseAsync(HttpContext context, string reason, CancellationToken cancellationToken) =>
+        RefuseAsync(context, StatusCodes.Status400BadRequest, reason, cancellationToken);
+
+    private static async Task RefuseAsync(HttpContext context, int statusCode, string reason, CancellationToken cancellationToken)
     {
         if (context.Response.HasStarted)
         {
             return;
         }
 
-        context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        context.Response.StatusCode = statusCode;
         context.Response.ContentType = "text/plain; charset=utf-8";
         await context.Response.WriteAsync(reason, cancellationToken).ConfigureAwait(false);
     }
