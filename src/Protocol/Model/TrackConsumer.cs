@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using MoqCluster.Protocol.Transport;
+
 namespace MoqCluster.Protocol.Model;
 
 /// <summary>
@@ -38,16 +40,8 @@ public sealed class TrackConsumer : IDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<GroupConsumer?> NextGroupAsync(CancellationToken cancellationToken = default)
     {
-        while (true)
-        {
-            ObjectDisposedException.ThrowIf(_disposed != 0, this);
-            var group = _track.NextFor(this, ref _cursor, out var ended, out var wait);
-            if (group is not null)
-                return group.Consume();
-            if (ended)
-                return null;
-            await wait!.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
+        var group = await NextAsync(cancellationToken).ConfigureAwait(false);
+        return group?.Consume();
     }
 
     /// <summary>
@@ -57,20 +51,41 @@ public sealed class TrackConsumer : IDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<GroupConsumer?> NextLeasedGroupAsync(CancellationToken cancellationToken = default)
     {
-        while (true)
+        while (await NextAsync(cancellationToken).ConfigureAwait(false) is { } group)
         {
-            ObjectDisposedException.ThrowIf(_disposed != 0, this);
-            var group = _track.NextFor(this, ref _cursor, out var ended, out var wait);
-            if (group is not null)
+            // Null only for a group that already left the cache and was recycled: as if it had been evicted.
+            if (group.ConsumeLeased() is { } leased)
+                return leased;
+        }
+        return null;
+    }
+
+    /// <summary>The next deliverable group, or null when the track finished.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<GroupProducer?> NextAsync(CancellationToken cancellationToken)
+    {
+        // Borrowed only to park, as in GroupConsumer.ReadFrameAsync: no allocation per group waited for.
+        AsyncWaiter? waiter = null;
+        try
+        {
+            while (true)
             {
-                // Null only for a group that already left the cache and was recycled: as if it had been evicted.
-                if (group.ConsumeLeased() is { } leased)
-                    return leased;
-                continue;
+                ObjectDisposedException.ThrowIf(_disposed != 0, this);
+                var group = _track.NextFor(this, ref _cursor, out var ended, waiter, cancellationToken, out var wait);
+                if (group is not null)
+                    return group;
+                if (ended)
+                    return null;
+                if (waiter is null)
+                    waiter = AsyncWaiter.Rent(); // and look again, parking this time
+                else
+                    await wait.ConfigureAwait(false);
             }
-            if (ended)
-                return null;
-            await wait!.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (waiter is not null)
+                AsyncWaiter.Return(waiter);
         }
     }
 

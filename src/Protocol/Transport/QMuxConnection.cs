@@ -265,10 +265,8 @@ public sealed partial class QMuxConnection : IMoqConnection
             }
             foreach (var stream in streams)
             {
-                stream.SendBuffer.Clear();
-                stream.RecvBuffer.Clear();
-                Release(stream.ReadWaiter);
-                stream.ReadWaiter = null;
+                stream.ClearBuffers();
+                WakeReader(stream);
                 Release(stream.DrainWaiter);
                 stream.DrainWaiter = null;
             }
@@ -281,8 +279,8 @@ public sealed partial class QMuxConnection : IMoqConnection
             _acceptUni.Writer.TryComplete();
         }
         // Drain streams nobody accepted so their pooled buffers go back.
-        while (_acceptBidi.Reader.TryRead(out var s)) { s.RecvBuffer.Clear(); }
-        while (_acceptUni.Reader.TryRead(out var s)) { s.RecvBuffer.Clear(); }
+        while (_acceptBidi.Reader.TryRead(out var s)) { s.ClearBuffers(); }
+        while (_acceptUni.Reader.TryRead(out var s)) { s.ClearBuffers(); }
         var error = new ConnectionClosedException(info.Code, $"connection closed: {info.Reason}");
         foreach (var opener in openers)
             opener.TrySetException(error);

@@ -5,10 +5,19 @@ namespace MoqCluster.Protocol.Transport;
 /// owning <see cref="QMuxConnection"/>'s lock; the interface methods delegate to the connection so
 /// that flow control and scheduling live in one place.
 /// </summary>
-internal sealed class QMuxStream : IBidiStream, ISendStream, IRecvStream
+/// <remarks>
+/// A relay opens one uni stream per group and subscriber, so what a stream allocates up front is paid per group
+/// and subscriber: the buffers and the <see cref="Stopped"/> task are created only when first used, so a send-only
+/// stream never has a receive buffer, a receive-only one never a send buffer, and few streams ever need the task.
+/// </remarks>
+internal sealed class QMuxStream : IBidiStream, ISendStream, IRecvStream, IWaiterOwner
 {
     private readonly QMuxConnection _connection;
-    private readonly TaskCompletionSource<ulong> _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private StreamBuffer? _sendBuffer;
+    private StreamBuffer? _recvBuffer;
+    private TaskCompletionSource<ulong>? _stopped;
+    // 0 until the peer's STOP_SENDING; then its code + 1 (a code is at most 2^62 - 1), for a Stopped task created later.
+    private ulong _stopCodePlusOne;
 
     public QMuxStream(QMuxConnection connection, long id, bool hasSend, bool hasRecv, long sendMax, long recvWindow)
     {
@@ -31,7 +40,7 @@ internal sealed class QMuxStream : IBidiStream, ISendStream, IRecvStream
     public int Direction => (int)((Id >> 1) & 1);
 
     // ------------------------------------------------------------ send half
-    public StreamBuffer SendBuffer { get; } = new();
+    public StreamBuffer SendBuffer => _sendBuffer ??= new();
     public long SendOffset { get; set; }
     public long SendMax { get; set; }
     public bool FinQueued { get; set; }
@@ -49,12 +58,42 @@ internal sealed class QMuxStream : IBidiStream, ISendStream, IRecvStream
     public long SendOrder { get; set; }
 
     /// <inheritdoc />
-    public Task<ulong> Stopped => _stopped.Task;
+    public Task<ulong> Stopped
+    {
+        get
+        {
+            var stopped = Volatile.Read(ref _stopped);
+            if (stopped is null)
+            {
+                stopped = new TaskCompletionSource<ulong>(TaskCreationOptions.RunContinuationsAsynchronously);
+                stopped = Interlocked.CompareExchange(ref _stopped, stopped, null) ?? stopped;
+                // A STOP_SENDING that arrived before the task existed.
+                if (Interlocked.Read(ref _stopCodePlusOne) is var plusOne and not 0)
+                    stopped.TrySetResult(plusOne - 1);
+            }
+            return stopped.Task;
+        }
+    }
 
-    public void CompleteStopped(ulong code) => _stopped.TrySetResult(code);
+    /// <summary>The peer sent STOP_SENDING: completes <see cref="Stopped"/>, now or when it is first asked for.</summary>
+    public void CompleteStopped(ulong code)
+    {
+        Interlocked.CompareExchange(ref _stopCodePlusOne, code + 1, 0);
+        Volatile.Read(ref _stopped)?.TrySetResult(code);
+    }
 
     // ------------------------------------------------------------ receive half
-    public StreamBuffer RecvBuffer { get; } = new();
+    public StreamBuffer RecvBuffer => _recvBuffer ??= new();
+
+    /// <summary>Drops whatever either buffer holds, without creating one that was never used.</summary>
+    public void ClearBuffers()
+    {
+        _sendBuffer?.Clear();
+        _recvBuffer?.Clear();
+    }
+
+    /// <summary>Bytes waiting to be read (0 without creating the buffer).</summary>
+    public long RecvBuffered => _recvBuffer?.Length ?? 0;
 
     /// <summary>Bytes received (appended in arrival order) including discarded ones.</summary>
     public long Received { get; set; }
@@ -72,7 +111,12 @@ internal sealed class QMuxStream : IBidiStream, ISendStream, IRecvStream
     public bool StopSent { get; set; }
     public ulong StopCode { get; set; }
     public bool RecvDone { get; set; }
-    public TaskCompletionSource? ReadWaiter { get; set; }
+
+    /// <summary>The reader parked on this stream, if any (borrowed from <see cref="AsyncWaiter"/>'s pool for the wait).</summary>
+    public AsyncWaiter? ReadWaiter { get; set; }
+
+    /// <summary>A cancelled read leaves the stream.</summary>
+    void IWaiterOwner.Remove(AsyncWaiter waiter) => _connection.RemoveReadWaiter(this, waiter);
 
     public bool Removed { get; set; }
 
