@@ -37,32 +37,53 @@ public sealed class TrackConsumer : IDisposable
     /// The next group in arrival order within this consumer's window; null when the track finished.
     /// Groups above the end group are held until <see cref="Update"/> raises it; stale groups are skipped.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<GroupConsumer?> NextGroupAsync(CancellationToken cancellationToken = default)
-    {
-        var group = await NextAsync(cancellationToken).ConfigureAwait(false);
-        return group?.Consume();
-    }
+    public ValueTask<GroupConsumer?> NextGroupAsync(CancellationToken cancellationToken = default) => NextAsync(leased: false, cancellationToken);
 
     /// <summary>
     /// Like <see cref="NextGroupAsync"/>, but the group is read through a lease: its frames' payloads are valid only
     /// until the returned reader is disposed, which lets a relay reuse pooled payload memory. Dispose every reader.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<GroupConsumer?> NextLeasedGroupAsync(CancellationToken cancellationToken = default)
+    public ValueTask<GroupConsumer?> NextLeasedGroupAsync(CancellationToken cancellationToken = default) => NextAsync(leased: true, cancellationToken);
+
+    /// <summary>
+    /// The next group as a leased reader, without a state machine: true with the reader, true with null when the track
+    /// finished, or false with <paramref name="waiter"/> parked until the track changes (<paramref name="wait"/>, then
+    /// try again). For a relay's sender loop, which owns its waiter.
+    /// </summary>
+    internal bool TryNextLeasedGroup(out GroupConsumer? group, AsyncWaiter waiter, CancellationToken cancellationToken, out ValueTask wait) =>
+        TryNext(leased: true, out group, waiter, cancellationToken, out wait);
+
+    /// <summary>
+    /// True with the next group's reader, or with null when the track finished; false when it must wait: with
+    /// <paramref name="waiter"/> parked (<paramref name="wait"/>), or without one to park.
+    /// </summary>
+    private bool TryNext(bool leased, out GroupConsumer? group, AsyncWaiter? waiter, CancellationToken cancellationToken, out ValueTask wait)
     {
-        while (await NextAsync(cancellationToken).ConfigureAwait(false) is { } group)
+        while (true)
         {
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
+            var next = _track.NextFor(this, ref _cursor, out var ended, waiter, cancellationToken, out wait);
+            if (next is null)
+            {
+                group = null;
+                return ended;
+            }
+            if (!leased)
+            {
+                group = next.Consume();
+                return true;
+            }
             // Null only for a group that already left the cache and was recycled: as if it had been evicted.
-            if (group.ConsumeLeased() is { } leased)
-                return leased;
+            if (next.ConsumeLeased() is { } lease)
+            {
+                group = lease;
+                return true;
+            }
         }
-        return null;
     }
 
-    /// <summary>The next deliverable group, or null when the track finished.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<GroupProducer?> NextAsync(CancellationToken cancellationToken)
+    private async ValueTask<GroupConsumer?> NextAsync(bool leased, CancellationToken cancellationToken)
     {
         // Borrowed only to park, as in GroupConsumer.ReadFrameAsync: no allocation per group waited for.
         AsyncWaiter? waiter = null;
@@ -70,12 +91,8 @@ public sealed class TrackConsumer : IDisposable
         {
             while (true)
             {
-                ObjectDisposedException.ThrowIf(_disposed != 0, this);
-                var group = _track.NextFor(this, ref _cursor, out var ended, waiter, cancellationToken, out var wait);
-                if (group is not null)
+                if (TryNext(leased, out var group, waiter, cancellationToken, out var wait))
                     return group;
-                if (ended)
-                    return null;
                 if (waiter is null)
                     waiter = AsyncWaiter.Rent(); // and look again, parking this time
                 else

@@ -332,6 +332,7 @@ public sealed class MoqSession : IAsyncDisposable
     private async Task HandleUniAsync(IRecvStream stream)
     {
         var reader = new MoqStreamReader(stream, Limits);
+        var handedOver = false;
         try
         {
             var type = await reader.TryReadVarIntAsync(Token).ConfigureAwait(false);
@@ -342,9 +343,16 @@ public sealed class MoqSession : IAsyncDisposable
                 case UniStreamType.Group:
                     // The subscriber half may not exist yet while a lite-05 server waits for SETUP; nothing was asked then.
                     if (_subscriber is { } subscriber)
-                        await subscriber.ReceiveGroupAsync(reader).ConfigureAwait(false);
+                    {
+                        // Not awaited: the group owns the reader and its errors from here, so this method (usually
+                        // complete without ever waiting: the type arrives with the stream) adds no task per group.
+                        handedOver = true;
+                        _ = subscriber.ReceiveGroupAsync(reader);
+                    }
                     else
+                    {
                         stream.StopSending((ulong)MoqErrorCode.NotFound);
+                    }
                     break;
                 case UniStreamType.Setup when Version.HasSetupStream():
                     // Read to FIN: a stopped Setup stream is fatal to @moq/net 0.3.4.
@@ -367,7 +375,8 @@ public sealed class MoqSession : IAsyncDisposable
         }
         finally
         {
-            reader.Dispose();
+            if (!handedOver)
+                reader.Dispose();
         }
     }
 

@@ -322,82 +322,97 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
         }
     }
 
+    /// <summary>
+    /// Receives one group stream into its track, then disposes <paramref name="reader"/>. Never throws: a failure
+    /// resets or stops the stream, or closes the session, as <see cref="MoqSession.HandleStreamError"/> decides.
+    /// </summary>
     public async Task ReceiveGroupAsync(MoqStreamReader reader)
     {
-        var header = await reader.ReadMessageAsync<GroupHeader>(Version, session.Token).ConfigureAwait(false);
-        if (!_subscriptions.TryGetValue(header.SubscribeId, out var track))
-        {
-            // A group for an id we never issued (or already dropped): stop that stream only.
-            reader.Stream.StopSending((ulong)MoqErrorCode.NotFound);
-            return;
-        }
-        GroupProducer group;
         try
         {
-            group = track.AppendGroup(header.Sequence);
-        }
-        catch (Exception ex) when (ex is ProtocolException or InvalidOperationException)
-        {
-            reader.Stream.StopSending((ulong)MoqErrorCode.Duplicate);
-            return;
-        }
-        long frames = 0, bytes = 0, timestamp = 0;
-        try
-        {
-            while (true)
+            var header = await reader.ReadMessageAsync<GroupHeader>(Version, session.Token).ConfigureAwait(false);
+            if (!_subscriptions.TryGetValue(header.SubscribeId, out var track))
             {
-                ulong size;
-                if (Version.HasTrackInfo())
-                {
-                    if (await reader.TryReadVarIntAsync(session.Token).ConfigureAwait(false) is not { } delta)
-                        break;
-                    timestamp += VarInt.ZigZagDecode(delta);
-                    size = await reader.ReadVarIntAsync(session.Token).ConfigureAwait(false);
-                }
-                else
-                {
-                    if (await reader.TryReadVarIntAsync(session.Token).ConfigureAwait(false) is not { } s)
-                        break;
-                    size = s;
-                    // Older versions carry no timestamps: stamp with our monotonic clock in milliseconds.
-                    timestamp = (long)(Stopwatch.GetTimestamp() * 1000.0 / Stopwatch.Frequency);
-                }
-                if (size > (ulong)session.Limits.MaxFrameSize)
-                    throw new ProtocolException(MoqErrorCode.FrameTooLarge, $"frame of {size} bytes exceeds limit {session.Limits.MaxFrameSize}");
-                if (size == 0)
-                {
-                    group.WriteFrame(ReadOnlyMemory<byte>.Empty, timestamp);
-                }
-                else
-                {
-                    // Pooled: the group returns the array once no reader and no send queue can see it.
-                    var payload = PayloadPool.Shared.Rent((int)size);
-                    try
-                    {
-                        await reader.ReadExactlyAsync(payload.AsMemory(0, (int)size), session.Token).ConfigureAwait(false);
-                        group.WritePooledFrame(payload, (int)size, timestamp);
-                    }
-                    catch
-                    {
-                        // Never shared with anyone: safe to hand back.
-                        PayloadPool.Shared.Return(payload);
-                        throw;
-                    }
-                }
-                frames++;
-                bytes += (long)size;
+                // A group for an id we never issued (or already dropped): stop that stream only.
+                reader.Stream.StopSending((ulong)MoqErrorCode.NotFound);
+                return;
             }
-            group.Finish();
-            session.Options.Observer?.GroupReceived(frames, bytes);
+            GroupProducer group;
+            try
+            {
+                group = track.AppendGroup(header.Sequence);
+            }
+            catch (Exception ex) when (ex is ProtocolException or InvalidOperationException)
+            {
+                reader.Stream.StopSending((ulong)MoqErrorCode.Duplicate);
+                return;
+            }
+            long frames = 0, bytes = 0, timestamp = 0;
+            try
+            {
+                while (true)
+                {
+                    ulong size;
+                    if (Version.HasTrackInfo())
+                    {
+                        if (await reader.TryReadVarIntAsync(session.Token).ConfigureAwait(false) is not { } delta)
+                            break;
+                        timestamp += VarInt.ZigZagDecode(delta);
+                        size = await reader.ReadVarIntAsync(session.Token).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        if (await reader.TryReadVarIntAsync(session.Token).ConfigureAwait(false) is not { } s)
+                            break;
+                        size = s;
+                        // Older versions carry no timestamps: stamp with our monotonic clock in milliseconds.
+                        timestamp = (long)(Stopwatch.GetTimestamp() * 1000.0 / Stopwatch.Frequency);
+                    }
+                    if (size > (ulong)session.Limits.MaxFrameSize)
+                        throw new ProtocolException(MoqErrorCode.FrameTooLarge, $"frame of {size} bytes exceeds limit {session.Limits.MaxFrameSize}");
+                    if (size == 0)
+                    {
+                        group.WriteFrame(ReadOnlyMemory<byte>.Empty, timestamp);
+                    }
+                    else
+                    {
+                        // Pooled: the group returns the array once no reader and no send queue can see it.
+                        var payload = PayloadPool.Shared.Rent((int)size);
+                        try
+                        {
+                            await reader.ReadExactlyAsync(payload.AsMemory(0, (int)size), session.Token).ConfigureAwait(false);
+                            group.WritePooledFrame(payload, (int)size, timestamp);
+                        }
+                        catch
+                        {
+                            // Never shared with anyone: safe to hand back.
+                            PayloadPool.Shared.Return(payload);
+                            throw;
+                        }
+                    }
+                    frames++;
+                    bytes += (long)size;
+                }
+                group.Finish();
+                session.Options.Observer?.GroupReceived(frames, bytes);
+            }
+            catch (StreamAbortedException ex)
+            {
+                group.Abort(Enum.IsDefined(typeof(MoqErrorCode), ex.Code) ? (MoqErrorCode)ex.Code : MoqErrorCode.Cancel);
+            }
+            catch (Exception)
+            {
+                group.Abort(MoqErrorCode.Cancel);
+                throw;
+            }
         }
-        catch (StreamAbortedException ex)
+        catch (Exception ex)
         {
-            group.Abort(Enum.IsDefined(typeof(MoqErrorCode), ex.Code) ? (MoqErrorCode)ex.Code : MoqErrorCode.Cancel);
+            session.HandleStreamError(ex, null, reader.Stream);
         }
-        catch (Exception)
+        finally
         {
-            group.Abort(MoqErrorCode.Cancel);
-            throw;
+            reader.Dispose();
         }
     }
 }

@@ -12,39 +12,53 @@ namespace MoqCluster.Protocol.Session;
 /// order. In-flight groups are bounded; when the peer does not keep up, stale groups are reset (code Old)
 /// instead of queued, so a slow subscriber costs only itself.
 /// </summary>
+/// <remarks>
+/// Groups are sent by long-lived workers, started as in-flight groups need them (most subscriptions need one or
+/// two) and reused group after group, each with its own waiter and cancellation source. A task, a linked token
+/// source, a closure and a bookkeeping record per group and subscriber were most of what a relay allocated per
+/// group; now a group costs its subscriber the stream and the leased reader.
+/// </remarks>
 internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream, MoqStreamReader reader, Subscribe request, TrackConsumer track)
 {
-    private readonly List<InFlight> _inFlight = [];
+    /// <summary>Idle workers kept for the next groups; more finish instead (a burst of in-flight groups is rare).</summary>
+    private const int MaxIdleWorkers = 2;
+
+    private readonly Lock _lock = new();
+    private readonly List<GroupWorker> _workers = [];
+    private readonly Stack<GroupWorker> _idle = new();
     private readonly SemaphoreSlim _slots = new(session.Options.MaxGroupsInFlight, session.Options.MaxGroupsInFlight);
     private readonly MessageWriter _writer = new();
+    // The main loop's waits for the next group.
+    private readonly AsyncWaiter _waiter = new();
+    private bool _stopping;
     private MoqVersion Version => session.Version;
-
-    private sealed record InFlight(GroupConsumer Group, CancellationTokenSource Cancel, Task Task);
 
     public async Task RunAsync()
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(session.Token);
         var ct = cts.Token;
+        // Also cancelled when the subscriber unsubscribes: ends the waits for the next group and for a free slot.
+        using var unsubscribed = CancellationTokenSource.CreateLinkedTokenSource(ct);
         try
         {
             await RespondAsync(ct).ConfigureAwait(false);
-            var updates = ReadUpdatesAsync(ct);
+            var updates = ReadUpdatesAsync(unsubscribed, ct);
             ulong? highest = null;
             var startSent = false;
             while (true)
             {
-                var next = track.NextLeasedGroupAsync(ct).AsTask();
-                if (await Task.WhenAny(next, updates).ConfigureAwait(false) == updates)
+                // Waits on the loop's own waiter, right here: a helper method would be a state machine per group.
+                GroupConsumer? group;
+                try
                 {
-                    // The subscriber unsubscribed (FIN) or reset: stop opening groups and reset those in flight.
-                    // A group that arrives anyway was leased for nobody: let it go.
-                    _ = next.ContinueWith(static t => { if (t.IsCompletedSuccessfully) t.Result?.Dispose(); }, TaskScheduler.Default);
-                    await updates.ConfigureAwait(false);
-                    CancelAll();
-                    await stream.Send.WriteAsync(ReadOnlyMemory<byte>.Empty, fin: true).ConfigureAwait(false);
+                    while (!track.TryNextLeasedGroup(out group, _waiter, unsubscribed.Token, out var wait))
+                        await wait.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (updates.IsCompleted && !ct.IsCancellationRequested)
+                {
+                    await UnsubscribeAsync(updates).ConfigureAwait(false);
                     return;
                 }
-                var group = await next.ConfigureAwait(false);
                 if (group is null)
                     break;
                 if (Version.HasSubscribeStart() && !startSent)
@@ -53,22 +67,29 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
                     startSent = true;
                 }
                 highest = highest is { } h ? Math.Max(h, group.Sequence) : group.Sequence;
+                GroupWorker worker;
                 try
                 {
-                    await AcquireSlotAsync(ct).ConfigureAwait(false);
+                    worker = await AcquireWorkerAsync(unsubscribed.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (updates.IsCompleted && !ct.IsCancellationRequested)
+                {
+                    group.Dispose();
+                    await UnsubscribeAsync(updates).ConfigureAwait(false);
+                    return;
                 }
                 catch
                 {
                     group.Dispose();
                     throw;
                 }
-                StartGroup(group, ct);
+                Assign(worker, group);
             }
 
             // Track finished: lite-05 reports the exclusive end, then FIN once groups are done.
             if (Version.HasSubscribeStart())
                 await WriteTypedAsync(new SubscribeEnd(highest is { } last ? last + 1 : 0), ct).ConfigureAwait(false);
-            await Task.WhenAll(Snapshot().Select(f => f.Task)).ConfigureAwait(false);
+            await StopWorkers().ConfigureAwait(false);
             await stream.Send.WriteAsync(ReadOnlyMemory<byte>.Empty, fin: true, ct).ConfigureAwait(false);
         }
         catch (ProtocolException ex) when (!session.Token.IsCancellationRequested)
@@ -82,8 +103,17 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
         {
             await cts.CancelAsync().ConfigureAwait(false);
             CancelAll();
+            _ = StopWorkers();
             _writer.Dispose();
         }
+    }
+
+    /// <summary>The subscriber unsubscribed (FIN) or reset: stop opening groups, reset those in flight, FIN our half.</summary>
+    private async Task UnsubscribeAsync(Task updates)
+    {
+        await updates.ConfigureAwait(false);
+        CancelAll();
+        await stream.Send.WriteAsync(ReadOnlyMemory<byte>.Empty, fin: true).ConfigureAwait(false);
     }
 
     private async Task RespondAsync(CancellationToken ct)
@@ -107,8 +137,11 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
         await stream.Send.WriteAsync(_writer.WrittenMemory, cancellationToken: ct).ConfigureAwait(false);
     }
 
-    /// <summary>Applies SUBSCRIBE_UPDATEs until the subscriber closes its half (unsubscribe).</summary>
-    private async Task ReadUpdatesAsync(CancellationToken ct)
+    /// <summary>
+    /// Applies SUBSCRIBE_UPDATEs until the subscriber closes its half (unsubscribe), then cancels
+    /// <paramref name="unsubscribed"/> so the main loop stops waiting for groups.
+    /// </summary>
+    private async Task ReadUpdatesAsync(CancellationTokenSource unsubscribed, CancellationToken ct)
     {
         try
         {
@@ -129,16 +162,175 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
         catch (StreamAbortedException)
         {
         }
+        finally
+        {
+            // Asynchronously: the main loop's continuation must not run inside this one.
+            try { _ = unsubscribed.CancelAsync(); } catch (ObjectDisposedException) { }
+        }
     }
 
-    private async Task AcquireSlotAsync(CancellationToken ct)
+    /// <summary>A free slot and an idle (or new) worker for it.</summary>
+    private async ValueTask<GroupWorker> AcquireWorkerAsync(CancellationToken ct)
     {
         // While every slot is busy, reset in-flight groups that went stale so a stalled peer cannot pin them.
         while (!await _slots.WaitAsync(TimeSpan.FromMilliseconds(250), ct).ConfigureAwait(false))
         {
-            foreach (var f in Snapshot())
-                if (track.IsStale(f.Group.Group))
-                    f.Cancel.Cancel();
+            lock (_lock)
+            {
+                foreach (var w in _workers)
+                    if (w.Group is { } busy && track.IsStale(busy.Group))
+                        w.CancelLocked();
+            }
+        }
+        lock (_lock)
+        {
+            if (_idle.TryPop(out var idle))
+                return idle;
+            var worker = new GroupWorker();
+            _workers.Add(worker);
+            return worker;
+        }
+    }
+
+    /// <summary>Hands <paramref name="group"/> to <paramref name="worker"/>, starting its loop the first time.</summary>
+    private void Assign(GroupWorker worker, GroupConsumer group)
+    {
+        lock (_lock)
+        {
+            worker.Group = group;
+            if (worker.Loop is null)
+                worker.Loop = RunWorkerAsync(worker);
+            else
+                worker.Waiter.Wake();
+        }
+    }
+
+    /// <summary>No more groups: idle workers end now, busy ones after their group. Completes when all have ended.</summary>
+    private Task StopWorkers()
+    {
+        List<Task> loops = [];
+        lock (_lock)
+        {
+            _stopping = true;
+            foreach (var w in _workers)
+            {
+                if (w.Loop is { } loop)
+                    loops.Add(loop);
+                if (w.Group is null)
+                    w.Waiter.Wake();
+            }
+        }
+        return Task.WhenAll(loops);
+    }
+
+    private void CancelAll()
+    {
+        lock (_lock)
+        {
+            foreach (var w in _workers)
+                if (w.Group is not null)
+                    w.CancelLocked();
+        }
+    }
+
+    /// <summary>
+    /// One worker: sends the groups it is handed, one at a time, until the subscription ends. For each group it opens
+    /// the stream and writes every frame, then FIN, or resets the stream (Old when stale, else Cancel or the error's
+    /// code) when the group fails. All in this one method: its only awaits are on waits the worker owns, so a group
+    /// costs no state machine of its own however long it waits for frames.
+    /// </summary>
+    private async Task RunWorkerAsync(GroupWorker worker)
+    {
+        // Not on the main loop's thread: it goes straight back to waiting for the next group.
+        await Task.Yield();
+        while (true)
+        {
+            GroupConsumer? group;
+            ValueTask assigned = default;
+            lock (_lock)
+            {
+                group = worker.Group;
+                if (group is null)
+                {
+                    if (_stopping)
+                        return;
+                    assigned = worker.Waiter.Arm(null, default);
+                }
+            }
+            if (group is null)
+            {
+                await assigned.ConfigureAwait(false);
+                continue;
+            }
+
+            ISendStream? uni = null;
+            var cancel = worker.Cancel.Token;
+            // Per group, not per worker: an idle worker holds no buffer.
+            var header = ArrayPool<byte>.Shared.Rent(GroupWriter.HeaderBufferSize);
+            try
+            {
+                uni = await session.Connection.OpenUniAsync(cancel).ConfigureAwait(false);
+                uni.SendOrder = SendOrder(group.Sequence);
+                var length = new GroupHeader(request.Id, group.Sequence).WriteStreamPrefix(header);
+                await uni.WriteAsync(header.AsMemory(0, length), cancellationToken: cancel).ConfigureAwait(false);
+                long frames = 0, bytes = 0, previous = 0;
+                while (true)
+                {
+                    if (!group.TryReadFrame(out var frame, out var ended, worker.Waiter, cancel, out var wait))
+                    {
+                        if (ended)
+                            break;
+                        await wait.ConfigureAwait(false);
+                        continue;
+                    }
+                    if (track.IsStale(group.Group))
+                        throw new ProtocolException(MoqErrorCode.Old, "group superseded beyond the latency bound");
+                    await GroupWriter.WriteFrameAsync(uni, group.Group, frame, previous, Version, header, cancel).ConfigureAwait(false);
+                    previous = frame.Timestamp;
+                    frames++;
+                    bytes += frame.Payload.Length;
+                }
+                await uni.WriteAsync(ReadOnlyMemory<byte>.Empty, fin: true, cancel).ConfigureAwait(false);
+                session.Options.Observer?.GroupSent(frames, bytes);
+            }
+            catch (Exception ex)
+            {
+                var code = ex switch
+                {
+                    ProtocolException pe => pe.Code,
+                    OperationCanceledException when track.IsStale(group.Group) => MoqErrorCode.Old,
+                    _ => MoqErrorCode.Cancel,
+                };
+                uni?.Reset((ulong)code);
+                if (ex is not ConnectionClosedException)
+                    session.Options.Observer?.GroupDropped(code);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(header);
+                // After the last write: bytes still queued in QMux hold the payloads on their own.
+                group.Dispose();
+            }
+
+            bool exit;
+            lock (_lock)
+            {
+                worker.Group = null;
+                // A cancelled source cannot be reused; one that was not is reset for the next group.
+                if (!worker.Cancel.TryReset())
+                {
+                    worker.Cancel.Dispose();
+                    worker.Cancel = new CancellationTokenSource();
+                }
+                exit = _stopping || _idle.Count >= MaxIdleWorkers;
+                if (exit)
+                    _workers.Remove(worker);
+                else
+                    _idle.Push(worker);
+            }
+            _slots.Release();
+            if (exit)
+                return;
         }
     }
 
@@ -149,76 +341,25 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
         return ((long)track.Options.Priority << 48) + position;
     }
 
-    private void StartGroup(GroupConsumer group, CancellationToken ct)
+    /// <summary>A group sender reused from group to group. Its fields are guarded by the sender's lock.</summary>
+    private sealed class GroupWorker
     {
-        var cancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var task = SendGroupAsync(group, cancel);
-        lock (_inFlight)
-            _inFlight.Add(new InFlight(group, cancel, task));
-    }
+        /// <summary>The group being sent (or just handed over); null while idle.</summary>
+        public GroupConsumer? Group;
 
-    private async Task SendGroupAsync(GroupConsumer group, CancellationTokenSource cancel)
-    {
-        await Task.Yield();
-        ISendStream? uni = null;
-        try
-        {
-            uni = await session.Connection.OpenUniAsync(cancel.Token).ConfigureAwait(false);
-            uni.SendOrder = SendOrder(group.Sequence);
-            var prefix = ArrayPool<byte>.Shared.Rent(32);
-            try
-            {
-                var length = new GroupHeader(request.Id, group.Sequence).WriteStreamPrefix(prefix);
-                await uni.WriteAsync(prefix.AsMemory(0, length), cancellationToken: cancel.Token).ConfigureAwait(false);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(prefix);
-            }
-            var (frames, bytes) = await GroupWriter.WriteFramesAsync(uni, group, Version, 0, cancel.Token, () => track.IsStale(group.Group)).ConfigureAwait(false);
-            await uni.WriteAsync(ReadOnlyMemory<byte>.Empty, fin: true, cancel.Token).ConfigureAwait(false);
-            session.Options.Observer?.GroupSent(frames, bytes);
-        }
-        catch (Exception ex)
-        {
-            var code = ex switch
-            {
-                ProtocolException pe => pe.Code,
-                OperationCanceledException when track.IsStale(group.Group) => MoqErrorCode.Old,
-                _ => MoqErrorCode.Cancel,
-            };
-            uni?.Reset((ulong)code);
-            if (ex is not ConnectionClosedException)
-                session.Options.Observer?.GroupDropped(code);
-        }
-        finally
-        {
-            lock (_inFlight)
-                _inFlight.RemoveAll(f => f.Group == group);
-            // After the last write: bytes still queued in QMux hold the payloads on their own.
-            group.Dispose();
-            cancel.Dispose();
-            _slots.Release();
-        }
-    }
+        /// <summary>Cancels the current group only (staleness, unsubscribe, session end).</summary>
+        public CancellationTokenSource Cancel = new();
 
-    private List<InFlight> Snapshot()
-    {
-        lock (_inFlight)
-            return [.. _inFlight];
-    }
+        /// <summary>Parks the worker between groups and while its group waits for frames (never both at once).</summary>
+        public readonly AsyncWaiter Waiter = new();
 
-    private void CancelAll()
-    {
-        foreach (var f in Snapshot())
-        {
-            try
-            {
-                f.Cancel.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-            }
-        }
+        /// <summary>The worker's loop, once started.</summary>
+        public Task? Loop;
+
+        /// <summary>
+        /// Cancels the current group. Under the sender's lock, so it cannot hit the next group's reset source; callbacks
+        /// run on the thread pool, not inside that lock.
+        /// </summary>
+        public void CancelLocked() => _ = Cancel.CancelAsync();
     }
 }

@@ -303,7 +303,8 @@ public sealed partial class QMuxConnection
                 ? new QMuxStream(this, streamId, hasSend: true, hasRecv: true, _peerStreamDataBidiLocal, RecvWindow(_options.InitialMaxStreamDataBidiRemote))
                 : new QMuxStream(this, streamId, hasSend: false, hasRecv: true, 0, RecvWindow(_options.InitialMaxStreamDataUni));
             _streams.Add(streamId, stream);
-            (direction == Bidi ? _acceptBidi : _acceptUni).Writer.TryWrite(stream);
+            _accepted[direction].Enqueue(stream);
+            _acceptors[direction].WakeAll();
             found = stream;
         }
         _peerOpened[direction] = index + 1;

@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -35,8 +35,11 @@ public sealed partial class QMuxConnection : IMoqConnection
     private readonly ILogger _logger;
     private readonly Lock _sync = new();
     private readonly Dictionary<long, QMuxStream> _streams = new();
-    private readonly Channel<QMuxStream> _acceptBidi = Channel.CreateUnbounded<QMuxStream>(new UnboundedChannelOptions { SingleWriter = true });
-    private readonly Channel<QMuxStream> _acceptUni = Channel.CreateUnbounded<QMuxStream>(new UnboundedChannelOptions { SingleWriter = true });
+    // Peer-opened streams not yet accepted, per direction, and the acceptors parked on them (under _sync). A plain
+    // queue holds nothing until used; an unbounded Channel<T> costs an idle session a queue segment per direction
+    // and every parked accept a wait object.
+    private readonly Queue<QMuxStream>[] _accepted = [new(), new()];
+    private readonly WaiterList[] _acceptors;
     private readonly Queue<TaskCompletionSource<QMuxStream>>[] _openWaiters = [new(), new()];
     private readonly TaskCompletionSource<ConnectionCloseInfo> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _sendAbort = new();
@@ -98,6 +101,7 @@ public sealed partial class QMuxConnection : IMoqConnection
         _options = options ?? QMuxOptions.Default;
         _logger = logger ?? NullLogger.Instance;
 
+        _acceptors = [new WaiterList(_sync), new WaiterList(_sync)];
         _peerRecordLimit = IsMultiFrame ? (int)QMuxTransportParameters.DefaultMaxRecordSize : WebSocketRecordLimit;
         _localMaxStreams[Bidi] = _options.InitialMaxStreamsBidi;
         _localMaxStreams[Uni] = _options.InitialMaxStreamsUni;
@@ -164,21 +168,51 @@ public sealed partial class QMuxConnection : IMoqConnection
         await OpenAsync(Uni, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
-    public async ValueTask<IBidiStream?> AcceptBidiAsync(CancellationToken cancellationToken = default) =>
-        await AcceptAsync(_acceptBidi.Reader, cancellationToken).ConfigureAwait(false);
+    public ValueTask<IBidiStream?> AcceptBidiAsync(CancellationToken cancellationToken = default) =>
+        TryAccept(Bidi, out var stream, null, cancellationToken, out _)
+            ? new ValueTask<IBidiStream?>(stream)
+            : AcceptSlowAsync<IBidiStream>(Bidi, cancellationToken);
 
     /// <inheritdoc />
-    public async ValueTask<IRecvStream?> AcceptUniAsync(CancellationToken cancellationToken = default) =>
-        await AcceptAsync(_acceptUni.Reader, cancellationToken).ConfigureAwait(false);
+    public ValueTask<IRecvStream?> AcceptUniAsync(CancellationToken cancellationToken = default) =>
+        TryAccept(Uni, out var stream, null, cancellationToken, out _)
+            ? new ValueTask<IRecvStream?>(stream)
+            : AcceptSlowAsync<IRecvStream>(Uni, cancellationToken);
 
-    private static async ValueTask<QMuxStream?> AcceptAsync(ChannelReader<QMuxStream> reader, CancellationToken cancellationToken)
+    /// <summary>
+    /// True with the next accepted stream, or with null once the connection closed; false when it must wait: with
+    /// <paramref name="waiter"/> parked (<paramref name="wait"/>), or without one to park.
+    /// </summary>
+    private bool TryAccept(int direction, out QMuxStream? stream, AsyncWaiter? waiter, CancellationToken cancellationToken, out ValueTask wait)
     {
-        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        lock (_sync)
         {
-            if (reader.TryRead(out var stream))
-                return stream;
+            wait = default;
+            if (_accepted[direction].TryDequeue(out stream) || _closeInfo is not null)
+                return true;
+            if (waiter is not null)
+                wait = _acceptors[direction].Park(waiter, cancellationToken);
+            return false;
         }
-        return null;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<T?> AcceptSlowAsync<T>(int direction, CancellationToken cancellationToken) where T : class
+    {
+        var waiter = AsyncWaiter.Rent();
+        try
+        {
+            while (true)
+            {
+                if (TryAccept(direction, out var stream, waiter, cancellationToken, out var wait))
+                    return stream as T;
+                await wait.ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            AsyncWaiter.Return(waiter);
+        }
     }
 
     private async ValueTask<QMuxStream> OpenAsync(int direction, CancellationToken cancellationToken)
@@ -274,13 +308,15 @@ public sealed partial class QMuxConnection : IMoqConnection
             _ready.Clear();
             _connBlocked.Clear();
             _control.Clear();
-            // Under the lock: the reader adds accepted streams under it too.
-            _acceptBidi.Writer.TryComplete();
-            _acceptUni.Writer.TryComplete();
+            // Streams nobody accepted give their pooled buffers back; parked acceptors see the close.
+            foreach (var queue in _accepted)
+            {
+                while (queue.TryDequeue(out var s))
+                    s.ClearBuffers();
+            }
+            foreach (var acceptors in _acceptors)
+                acceptors.WakeAll();
         }
-        // Drain streams nobody accepted so their pooled buffers go back.
-        while (_acceptBidi.Reader.TryRead(out var s)) { s.ClearBuffers(); }
-        while (_acceptUni.Reader.TryRead(out var s)) { s.ClearBuffers(); }
         var error = new ConnectionClosedException(info.Code, $"connection closed: {info.Reason}");
         foreach (var opener in openers)
             opener.TrySetException(error);
