@@ -64,21 +64,6 @@ public sealed class GroupConsumer : IDisposable
         }
     }
 
-    /// <summary>
-    /// Reads the next frame if there is one (true); otherwise reports the end (<paramref name="ended"/>) or parks
-    /// <paramref name="waiter"/> until the group changes (<paramref name="wait"/>, then try again). For a relay's
-    /// long-lived sender loop, which owns its waiter: no state machine per group or per frame.
-    /// </summary>
-    internal bool TryReadFrame(out Frame frame, out bool ended, AsyncWaiter waiter, CancellationToken cancellationToken, out ValueTask wait)
-    {
-        if (_group.TryGetFrame(_next, out frame, out ended, waiter, cancellationToken, out wait))
-        {
-            _next++;
-            return true;
-        }
-        return false;
-    }
-
     /// <summary>Returns the next frame if it is already available, without waiting.</summary>
     public bool TryReadFrame(out Frame frame, out bool ended)
     {

@@ -165,15 +165,22 @@ public sealed class GroupProducer : ISharedPayloadOwner
     /// A reader that holds this group's payloads until it is disposed, or null when they were already returned
     /// to the pool (the group left the cache and nobody held it).
     /// </summary>
-    public GroupConsumer? ConsumeLeased()
+    public GroupConsumer? ConsumeLeased() => TryLease() ? new GroupConsumer(this, leased: true) : null;
+
+    /// <summary>
+    /// Takes a hold on the payloads, as a leased reader does, for a reader that keeps its own cursor (a relay's
+    /// group sender: no reader object per group and subscriber); false when they were already returned to the pool.
+    /// Give it back with <see cref="ReleaseHold"/>.
+    /// </summary>
+    internal bool TryLease()
     {
         lock (_watch)
         {
             if (_recycled)
-                return null;
+                return false;
             _holds++;
+            return true;
         }
-        return new GroupConsumer(this, leased: true);
     }
 
     /// <summary>The track dropped this group from its cache: its hold goes. Idempotent.</summary>

@@ -46,12 +46,24 @@ public sealed class TrackConsumer : IDisposable
     public ValueTask<GroupConsumer?> NextLeasedGroupAsync(CancellationToken cancellationToken = default) => NextAsync(leased: true, cancellationToken);
 
     /// <summary>
-    /// The next group as a leased reader, without a state machine: true with the reader, true with null when the track
-    /// finished, or false with <paramref name="waiter"/> parked until the track changes (<paramref name="wait"/>, then
-    /// try again). For a relay's sender loop, which owns its waiter.
+    /// The next group with a hold on its payloads (<see cref="GroupProducer.TryLease"/>; the caller releases it),
+    /// without a state machine or a reader object: true with the group, true with null when the track finished, or
+    /// false with <paramref name="waiter"/> parked until the track changes (<paramref name="wait"/>, then try again).
+    /// For a relay's sender loop, which owns its waiter and keeps its own cursor in the group.
     /// </summary>
-    internal bool TryNextLeasedGroup(out GroupConsumer? group, AsyncWaiter waiter, CancellationToken cancellationToken, out ValueTask wait) =>
-        TryNext(leased: true, out group, waiter, cancellationToken, out wait);
+    internal bool TryNextLeasedGroup(out GroupProducer? group, AsyncWaiter waiter, CancellationToken cancellationToken, out ValueTask wait)
+    {
+        while (true)
+        {
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
+            group = _track.NextFor(this, ref _cursor, out var ended, waiter, cancellationToken, out wait);
+            if (group is null)
+                return ended;
+            // False only for a group that already left the cache and was recycled: as if it had been evicted.
+            if (group.TryLease())
+                return true;
+        }
+    }
 
     /// <summary>
     /// True with the next group's reader, or with null when the track finished; false when it must wait: with

@@ -16,7 +16,7 @@ namespace MoqCluster.Protocol.Session;
 /// Groups are sent by long-lived workers, started as in-flight groups need them (most subscriptions need one or
 /// two) and reused group after group, each with its own waiter and cancellation source. A task, a linked token
 /// source, a closure and a bookkeeping record per group and subscriber were most of what a relay allocated per
-/// group; now a group costs its subscriber the stream and the leased reader.
+/// group; now a group costs its subscriber the stream alone (the worker holds the group and keeps its own cursor).
 /// </remarks>
 internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream, MoqStreamReader reader, Subscribe request, TrackConsumer track)
 {
@@ -48,7 +48,7 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
             while (true)
             {
                 // Waits on the loop's own waiter, right here: a helper method would be a state machine per group.
-                GroupConsumer? group;
+                GroupProducer? group;
                 try
                 {
                     while (!track.TryNextLeasedGroup(out group, _waiter, unsubscribed.Token, out var wait))
@@ -74,13 +74,13 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
                 }
                 catch (OperationCanceledException) when (updates.IsCompleted && !ct.IsCancellationRequested)
                 {
-                    group.Dispose();
+                    group.ReleaseHold();
                     await UnsubscribeAsync(updates).ConfigureAwait(false);
                     return;
                 }
                 catch
                 {
-                    group.Dispose();
+                    group.ReleaseHold();
                     throw;
                 }
                 Assign(worker, group);
@@ -178,7 +178,7 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
             lock (_lock)
             {
                 foreach (var w in _workers)
-                    if (w.Group is { } busy && track.IsStale(busy.Group))
+                    if (w.Group is { } busy && track.IsStale(busy))
                         w.CancelLocked();
             }
         }
@@ -193,7 +193,7 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
     }
 
     /// <summary>Hands <paramref name="group"/> to <paramref name="worker"/>, starting its loop the first time.</summary>
-    private void Assign(GroupWorker worker, GroupConsumer group)
+    private void Assign(GroupWorker worker, GroupProducer group)
     {
         lock (_lock)
         {
@@ -245,7 +245,7 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
         await Task.Yield();
         while (true)
         {
-            GroupConsumer? group;
+            GroupProducer? group;
             ValueTask assigned = default;
             lock (_lock)
             {
@@ -273,19 +273,20 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
                 uni.SendOrder = SendOrder(group.Sequence);
                 var length = new GroupHeader(request.Id, group.Sequence).WriteStreamPrefix(header);
                 await uni.WriteAsync(header.AsMemory(0, length), cancellationToken: cancel).ConfigureAwait(false);
-                long frames = 0, bytes = 0, previous = 0;
+                long bytes = 0, previous = 0;
+                var frames = 0;
                 while (true)
                 {
-                    if (!group.TryReadFrame(out var frame, out var ended, worker.Waiter, cancel, out var wait))
+                    if (!group.TryGetFrame(frames, out var frame, out var ended, worker.Waiter, cancel, out var wait))
                     {
                         if (ended)
                             break;
                         await wait.ConfigureAwait(false);
                         continue;
                     }
-                    if (track.IsStale(group.Group))
+                    if (track.IsStale(group))
                         throw new ProtocolException(MoqErrorCode.Old, "group superseded beyond the latency bound");
-                    await GroupWriter.WriteFrameAsync(uni, group.Group, frame, previous, Version, header, cancel).ConfigureAwait(false);
+                    await GroupWriter.WriteFrameAsync(uni, group, frame, previous, Version, header, cancel).ConfigureAwait(false);
                     previous = frame.Timestamp;
                     frames++;
                     bytes += frame.Payload.Length;
@@ -298,7 +299,7 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
                 var code = ex switch
                 {
                     ProtocolException pe => pe.Code,
-                    OperationCanceledException when track.IsStale(group.Group) => MoqErrorCode.Old,
+                    OperationCanceledException when track.IsStale(group) => MoqErrorCode.Old,
                     _ => MoqErrorCode.Cancel,
                 };
                 uni?.Reset((ulong)code);
@@ -309,7 +310,7 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
             {
                 ArrayPool<byte>.Shared.Return(header);
                 // After the last write: bytes still queued in QMux hold the payloads on their own.
-                group.Dispose();
+                group.ReleaseHold();
             }
 
             bool exit;
@@ -344,8 +345,8 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
     /// <summary>A group sender reused from group to group. Its fields are guarded by the sender's lock.</summary>
     private sealed class GroupWorker
     {
-        /// <summary>The group being sent (or just handed over); null while idle.</summary>
-        public GroupConsumer? Group;
+        /// <summary>The group being sent (or just handed over), held until sent; null while idle.</summary>
+        public GroupProducer? Group;
 
         /// <summary>Cancels the current group only (staleness, unsubscribe, session end).</summary>
         public CancellationTokenSource Cancel = new();

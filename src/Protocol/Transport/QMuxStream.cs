@@ -14,7 +14,6 @@ internal sealed class QMuxStream : IBidiStream, ISendStream, IRecvStream, IWaite
 {
     private readonly QMuxConnection _connection;
     private StreamBuffer? _sendBuffer;
-    private StreamBuffer? _recvBuffer;
     private TaskCompletionSource<ulong>? _stopped;
     // 0 until the peer's STOP_SENDING; then its code + 1 (a code is at most 2^62 - 1), for a Stopped task created later.
     private ulong _stopCodePlusOne;
@@ -26,8 +25,8 @@ internal sealed class QMuxStream : IBidiStream, ISendStream, IRecvStream, IWaite
         HasSend = hasSend;
         HasRecv = hasRecv;
         SendMax = sendMax;
-        RecvWindow = recvWindow;
-        RecvMax = recvWindow;
+        if (hasRecv)
+            _rx = new RecvHalf(recvWindow);
     }
 
     /// <inheritdoc cref="ISendStream.Id" />
@@ -83,37 +82,71 @@ internal sealed class QMuxStream : IBidiStream, ISendStream, IRecvStream, IWaite
     }
 
     // ------------------------------------------------------------ receive half
-    public StreamBuffer RecvBuffer => _recvBuffer ??= new();
+    // Only streams with a receive half carry its state: the uni streams a relay opens per group and subscriber,
+    // most of its streams, do not.
+    private readonly RecvHalf? _rx;
+
+    private RecvHalf Rx => _rx ?? throw new InvalidOperationException($"stream {Id} has no receive half");
+
+    public StreamBuffer RecvBuffer => Rx.Buffer ??= new();
 
     /// <summary>Drops whatever either buffer holds, without creating one that was never used.</summary>
     public void ClearBuffers()
     {
         _sendBuffer?.Clear();
-        _recvBuffer?.Clear();
+        _rx?.Buffer?.Clear();
     }
 
     /// <summary>Bytes waiting to be read (0 without creating the buffer).</summary>
-    public long RecvBuffered => _recvBuffer?.Length ?? 0;
+    public long RecvBuffered => _rx?.Buffer?.Length ?? 0;
 
     /// <summary>Bytes received (appended in arrival order) including discarded ones.</summary>
-    public long Received { get; set; }
+    public long Received { get => Rx.Received; set => Rx.Received = value; }
 
     /// <summary>Bytes read by the application or discarded.</summary>
-    public long Consumed { get; set; }
+    public long Consumed { get => Rx.Consumed; set => Rx.Consumed = value; }
 
     /// <summary>Our advertised limit (absolute offset) for this stream.</summary>
-    public long RecvMax { get; set; }
+    public long RecvMax { get => Rx.RecvMax; set => Rx.RecvMax = value; }
 
-    public long RecvWindow { get; }
-    public bool FinReceived { get; set; }
-    public long FinalSize { get; set; }
-    public ulong? PeerResetCode { get; set; }
-    public bool StopSent { get; set; }
-    public ulong StopCode { get; set; }
-    public bool RecvDone { get; set; }
+    public long RecvWindow => Rx.RecvWindow;
+    public bool FinReceived { get => Rx.FinReceived; set => Rx.FinReceived = value; }
+    public long FinalSize { get => Rx.FinalSize; set => Rx.FinalSize = value; }
+    public ulong? PeerResetCode { get => Rx.PeerResetCode; set => Rx.PeerResetCode = value; }
+    public bool StopSent { get => Rx.StopSent; set => Rx.StopSent = value; }
+    public ulong StopCode { get => Rx.StopCode; set => Rx.StopCode = value; }
+    public bool RecvDone { get => Rx.RecvDone; set => Rx.RecvDone = value; }
 
     /// <summary>The reader parked on this stream, if any (borrowed from <see cref="AsyncWaiter"/>'s pool for the wait).</summary>
-    public AsyncWaiter? ReadWaiter { get; set; }
+    public AsyncWaiter? ReadWaiter
+    {
+        get => _rx?.ReadWaiter;
+        set
+        {
+            // Clearing it is harmless on a send-only stream (close wakes every stream's reader).
+            if (_rx is not null)
+                _rx.ReadWaiter = value;
+            else if (value is not null)
+                throw new InvalidOperationException($"stream {Id} has no receive half");
+        }
+    }
+
+    /// <summary>The receive half's state; guarded by the connection's lock.</summary>
+    private sealed class RecvHalf(long window)
+    {
+        public StreamBuffer? Buffer;
+        public long Received;
+        public long Consumed;
+        public long RecvMax = window;
+        public readonly long RecvWindow = window;
+        public long FinalSize;
+        public ulong? PeerResetCode;
+        public ulong StopCode;
+        public AsyncWaiter? ReadWaiter;
+        public bool FinReceived;
+        public bool StopSent;
+        public bool RecvDone;
+    }
 
     /// <summary>A cancelled read leaves the stream.</summary>
     void IWaiterOwner.Remove(AsyncWaiter waiter) => _connection.RemoveReadWaiter(this, waiter);
