@@ -18,93 +18,138 @@ namespace MoqCluster.Protocol.Session;
 /// source, a closure and a bookkeeping record per group and subscriber were most of what a relay allocated per
 /// group; now a group costs its subscriber the stream alone (the worker holds the group and keeps its own cursor).
 /// </remarks>
-internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream, MoqStreamReader reader, Subscribe request, TrackConsumer track)
+internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream, MoqStreamReader reader, OriginConsumer origin, RequestQuota quota)
 {
     /// <summary>Idle workers kept for the next groups; more finish instead (a burst of in-flight groups is rare).</summary>
     private const int MaxIdleWorkers = 2;
 
     private readonly Lock _lock = new();
-    private readonly List<GroupWorker> _workers = [];
-    private readonly Stack<GroupWorker> _idle = new();
-    private readonly SemaphoreSlim _slots = new(session.Options.MaxGroupsInFlight, session.Options.MaxGroupsInFlight);
-    private readonly MessageWriter _writer = new();
+    // Created with the first group: an idle subscription holds no workers, slots or buffers.
+    private List<GroupWorker>? _workers;
+    private Stack<GroupWorker>? _idle;
+    private SemaphoreSlim? _slots;
     // The main loop's waits for the next group.
     private readonly AsyncWaiter _waiter = new();
     private bool _stopping;
+    // Set by ReadUpdatesAsync when it ends, before it cancels the subscription's token.
+    private bool _unsubscribed;
+    private Subscribe _request = null!;
+    private TrackConsumer _track = null!;
     private MoqVersion Version => session.Version;
 
+    /// <summary>
+    /// Reads the SUBSCRIBE, serves it until it ends, then disposes the reader. Never throws: failures go to
+    /// <see cref="MoqSession.HandleStreamError"/>. One state machine for the whole subscription, from the request
+    /// to its end: an edge holds one per idle subscriber.
+    /// </summary>
     public async Task RunAsync()
     {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(session.Token);
-        var ct = cts.Token;
-        // Also cancelled when the subscriber unsubscribes: ends the waits for the next group and for a free slot.
-        using var unsubscribed = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (!quota.TryEnter())
+        {
+            session.RefuseOverLimit(stream, quota);
+            reader.Dispose();
+            return;
+        }
+        TrackConsumer? track = null;
         try
         {
-            await RespondAsync(ct).ConfigureAwait(false);
-            var updates = ReadUpdatesAsync(unsubscribed, ct);
-            ulong? highest = null;
-            var startSent = false;
-            while (true)
+            try
             {
-                // Waits on the loop's own waiter, right here: a helper method would be a state machine per group.
-                GroupProducer? group;
+                var request = _request = await reader.ReadMessageAsync<Subscribe>(Version, session.Token).ConfigureAwait(false);
+                var broadcast = origin.Consume(request.Broadcast)
+                    ?? throw new ProtocolException(MoqErrorCode.NotFound, $"broadcast '{request.Broadcast}' not found");
+                var options = new SubscriptionOptions(request.Priority, request.Ordered, TimeSpan.FromMilliseconds(request.MaxLatencyMs), request.StartGroup, request.EndGroup);
+                track = _track = broadcast.Subscribe(request.Track, options);
+                session.Options.Observer?.Subscriptions(1);
+                // Cancelled at the session's end, and when the subscriber unsubscribes (after ReadUpdatesAsync ended): that
+                // ends the waits for the next group and for a free slot.
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(session.Token);
+                var ct = cts.Token;
                 try
                 {
-                    while (!track.TryNextLeasedGroup(out group, _waiter, unsubscribed.Token, out var wait))
-                        await wait.ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (updates.IsCompleted && !ct.IsCancellationRequested)
-                {
-                    await UnsubscribeAsync(updates).ConfigureAwait(false);
-                    return;
-                }
-                if (group is null)
-                    break;
-                if (Version.HasSubscribeStart() && !startSent)
-                {
-                    await WriteTypedAsync(new SubscribeStart(group.Sequence), ct).ConfigureAwait(false);
-                    startSent = true;
-                }
-                highest = highest is { } h ? Math.Max(h, group.Sequence) : group.Sequence;
-                GroupWorker worker;
-                try
-                {
-                    worker = await AcquireWorkerAsync(unsubscribed.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (updates.IsCompleted && !ct.IsCancellationRequested)
-                {
-                    group.ReleaseHold();
-                    await UnsubscribeAsync(updates).ConfigureAwait(false);
-                    return;
-                }
-                catch
-                {
-                    group.ReleaseHold();
-                    throw;
-                }
-                Assign(worker, group);
-            }
+                    await RespondAsync(ct).ConfigureAwait(false);
+                    var updates = ReadUpdatesAsync(cts, ct);
+                    ulong? highest = null;
+                    var startSent = false;
+                    while (true)
+                    {
+                        // Waits on the loop's own waiter, right here: a helper method would be a state machine per group.
+                        GroupProducer? group;
+                        try
+                        {
+                            while (!track.TryNextLeasedGroup(out group, _waiter, ct, out var wait))
+                                await wait.ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException) when (Volatile.Read(ref _unsubscribed) && !session.Token.IsCancellationRequested)
+                        {
+                            await UnsubscribeAsync(updates).ConfigureAwait(false);
+                            return;
+                        }
+                        if (group is null)
+                            break;
+                        if (Version.HasSubscribeStart() && !startSent)
+                        {
+                            await WriteTypedAsync(new SubscribeStart(group.Sequence), ct).ConfigureAwait(false);
+                            startSent = true;
+                        }
+                        highest = highest is { } h ? Math.Max(h, group.Sequence) : group.Sequence;
+                        GroupWorker worker;
+                        try
+                        {
+                            worker = await AcquireWorkerAsync(ct).ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException) when (Volatile.Read(ref _unsubscribed) && !session.Token.IsCancellationRequested)
+                        {
+                            group.ReleaseHold();
+                            await UnsubscribeAsync(updates).ConfigureAwait(false);
+                            return;
+                        }
+                        catch
+                        {
+                            group.ReleaseHold();
+                            throw;
+                        }
+                        Assign(worker, group);
+                    }
 
-            // Track finished: lite-05 reports the exclusive end, then FIN once groups are done.
-            if (Version.HasSubscribeStart())
-                await WriteTypedAsync(new SubscribeEnd(highest is { } last ? last + 1 : 0), ct).ConfigureAwait(false);
-            await StopWorkers().ConfigureAwait(false);
-            await stream.Send.WriteAsync(ReadOnlyMemory<byte>.Empty, fin: true, ct).ConfigureAwait(false);
+                    // Track finished: lite-05 reports the exclusive end, then FIN once groups are done.
+                    if (Version.HasSubscribeStart())
+                        await WriteTypedAsync(new SubscribeEnd(highest is { } last ? last + 1 : 0), ct).ConfigureAwait(false);
+                    await StopWorkers().ConfigureAwait(false);
+                    await stream.Send.WriteAsync(ReadOnlyMemory<byte>.Empty, fin: true, ct).ConfigureAwait(false);
+                }
+                catch (ProtocolException ex) when (!session.Token.IsCancellationRequested)
+                {
+                    // The track was aborted upstream (or not found): refuse/abort this subscription only.
+                    CancelAll();
+                    session.Logger.LogDebug("moq subscription {Id} to {Broadcast}/{Track} ended: {Reason}", request.Id, request.Broadcast, request.Track, ex.Message);
+                    stream.Send.Reset((ulong)ex.Code);
+                }
+                finally
+                {
+                    await cts.CancelAsync().ConfigureAwait(false);
+                    CancelAll();
+                    _ = StopWorkers();
+                }
+            }
+            finally
+            {
+                // Before the stream is reset for an error: a peer that sees the reset may subscribe again at once.
+                if (track is not null)
+                {
+                    track.Dispose();
+                    session.Options.Observer?.Subscriptions(-1);
+                }
+                quota.Exit();
+            }
         }
-        catch (ProtocolException ex) when (!session.Token.IsCancellationRequested)
+        catch (Exception ex)
         {
-            // The track was aborted upstream (or not found): refuse/abort this subscription only.
-            CancelAll();
-            session.Logger.LogDebug("moq subscription {Id} to {Broadcast}/{Track} ended: {Reason}", request.Id, request.Broadcast, request.Track, ex.Message);
-            stream.Send.Reset((ulong)ex.Code);
+            session.HandleStreamError(ex, stream.Send, stream.Recv);
         }
         finally
         {
-            await cts.CancelAsync().ConfigureAwait(false);
-            CancelAll();
-            _ = StopWorkers();
-            _writer.Dispose();
+            reader.Dispose();
         }
     }
 
@@ -118,28 +163,29 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
 
     private async Task RespondAsync(CancellationToken ct)
     {
-        _writer.Reset();
+        // A writer per message: they are few (one or two per subscription), and an idle subscription keeps no buffer.
+        using var writer = new MessageWriter();
         if (Version == MoqVersion.Lite01)
-            MessageCodec.Encode(_writer, new SubscribeOk(request.Priority), Version);
+            MessageCodec.Encode(writer, new SubscribeOk(_request.Priority), Version);
         else if (Version == MoqVersion.Lite02)
-            MessageCodec.Encode(_writer, new SubscribeOk(0), Version);
+            MessageCodec.Encode(writer, new SubscribeOk(0), Version);
         else if (Version.HasTypedSubscribeOk())
-            MessageCodec.EncodeTyped(_writer, new SubscribeOk(request.Priority), Version);
+            MessageCodec.EncodeTyped(writer, new SubscribeOk(_request.Priority), Version);
         else
             return; // lite-05: acceptance is implicit; SUBSCRIBE_START follows with the first group.
-        await stream.Send.WriteAsync(_writer.WrittenMemory, cancellationToken: ct).ConfigureAwait(false);
+        await stream.Send.WriteAsync(writer.WrittenMemory, cancellationToken: ct).ConfigureAwait(false);
     }
 
     private async Task WriteTypedAsync<T>(T message, CancellationToken ct) where T : ITypedMessage<T>
     {
-        _writer.Reset();
-        MessageCodec.EncodeTyped(_writer, message, Version);
-        await stream.Send.WriteAsync(_writer.WrittenMemory, cancellationToken: ct).ConfigureAwait(false);
+        using var writer = new MessageWriter();
+        MessageCodec.EncodeTyped(writer, message, Version);
+        await stream.Send.WriteAsync(writer.WrittenMemory, cancellationToken: ct).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Applies SUBSCRIBE_UPDATEs until the subscriber closes its half (unsubscribe), then cancels
-    /// <paramref name="unsubscribed"/> so the main loop stops waiting for groups.
+    /// <paramref name="unsubscribed"/> (the subscription's source) so the main loop stops waiting for groups.
     /// </summary>
     private async Task ReadUpdatesAsync(CancellationTokenSource unsubscribed, CancellationToken ct)
     {
@@ -152,11 +198,13 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
                     await reader.DrainAsync(ct).ConfigureAwait(false);
                     return;
                 }
+                // Updates are rare: wait for one with a single parked read, not the whole decoding chain.
+                await reader.WaitForDataAsync(ct).ConfigureAwait(false);
                 var update = await reader.TryReadMessageAsync<SubscribeUpdate>(Version, ct).ConfigureAwait(false);
                 if (update is null)
                     return;
                 // New and in-flight groups follow the new window; in-flight send orders keep their value.
-                track.Update(new SubscriptionOptions(update.Priority, update.Ordered, TimeSpan.FromMilliseconds(update.MaxLatencyMs), update.StartGroup, update.EndGroup));
+                _track.Update(new SubscriptionOptions(update.Priority, update.Ordered, TimeSpan.FromMilliseconds(update.MaxLatencyMs), update.StartGroup, update.EndGroup));
             }
         }
         catch (StreamAbortedException)
@@ -164,7 +212,9 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
         }
         finally
         {
-            // Asynchronously: the main loop's continuation must not run inside this one.
+            // Flag first: the main loop tells an unsubscribe from the session's end by it. Cancelled asynchronously:
+            // the main loop's continuation must not run inside this one.
+            Volatile.Write(ref _unsubscribed, true);
             try { _ = unsubscribed.CancelAsync(); } catch (ObjectDisposedException) { }
         }
     }
@@ -172,13 +222,20 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
     /// <summary>A free slot and an idle (or new) worker for it.</summary>
     private async ValueTask<GroupWorker> AcquireWorkerAsync(CancellationToken ct)
     {
+        SemaphoreSlim slots;
+        lock (_lock)
+        {
+            slots = _slots ??= new SemaphoreSlim(session.Options.MaxGroupsInFlight, session.Options.MaxGroupsInFlight);
+            _workers ??= [];
+            _idle ??= new Stack<GroupWorker>();
+        }
         // While every slot is busy, reset in-flight groups that went stale so a stalled peer cannot pin them.
-        while (!await _slots.WaitAsync(TimeSpan.FromMilliseconds(250), ct).ConfigureAwait(false))
+        while (!await slots.WaitAsync(TimeSpan.FromMilliseconds(250), ct).ConfigureAwait(false))
         {
             lock (_lock)
             {
                 foreach (var w in _workers)
-                    if (w.Group is { } busy && track.IsStale(busy))
+                    if (w.Group is { } busy && _track.IsStale(busy))
                         w.CancelLocked();
             }
         }
@@ -212,7 +269,7 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
         lock (_lock)
         {
             _stopping = true;
-            foreach (var w in _workers)
+            foreach (var w in _workers ?? [])
             {
                 if (w.Loop is { } loop)
                     loops.Add(loop);
@@ -227,7 +284,7 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
     {
         lock (_lock)
         {
-            foreach (var w in _workers)
+            foreach (var w in _workers ?? [])
                 if (w.Group is not null)
                     w.CancelLocked();
         }
@@ -271,7 +328,7 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
             {
                 uni = await session.Connection.OpenUniAsync(cancel).ConfigureAwait(false);
                 uni.SendOrder = SendOrder(group.Sequence);
-                var length = new GroupHeader(request.Id, group.Sequence).WriteStreamPrefix(header);
+                var length = new GroupHeader(_request.Id, group.Sequence).WriteStreamPrefix(header);
                 await uni.WriteAsync(header.AsMemory(0, length), cancellationToken: cancel).ConfigureAwait(false);
                 long bytes = 0, previous = 0;
                 var frames = 0;
@@ -284,7 +341,7 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
                         await wait.ConfigureAwait(false);
                         continue;
                     }
-                    if (track.IsStale(group))
+                    if (_track.IsStale(group))
                         throw new ProtocolException(MoqErrorCode.Old, "group superseded beyond the latency bound");
                     await GroupWriter.WriteFrameAsync(uni, group, frame, previous, Version, header, cancel).ConfigureAwait(false);
                     previous = frame.Timestamp;
@@ -299,7 +356,7 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
                 var code = ex switch
                 {
                     ProtocolException pe => pe.Code,
-                    OperationCanceledException when track.IsStale(group) => MoqErrorCode.Old,
+                    OperationCanceledException when _track.IsStale(group) => MoqErrorCode.Old,
                     _ => MoqErrorCode.Cancel,
                 };
                 uni?.Reset((ulong)code);
@@ -323,13 +380,13 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
                     worker.Cancel.Dispose();
                     worker.Cancel = new CancellationTokenSource();
                 }
-                exit = _stopping || _idle.Count >= MaxIdleWorkers;
+                exit = _stopping || _idle!.Count >= MaxIdleWorkers;
                 if (exit)
-                    _workers.Remove(worker);
+                    _workers!.Remove(worker);
                 else
-                    _idle.Push(worker);
+                    _idle!.Push(worker);
             }
-            _slots.Release();
+            _slots!.Release();
             if (exit)
                 return;
         }
@@ -338,8 +395,8 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
     private long SendOrder(ulong sequence)
     {
         // Higher first: subscriber priority dominates; within the track newest first unless ordered.
-        var position = track.Options.Ordered ? -(long)(sequence & 0xFFFF_FFFFFF) : (long)(sequence & 0xFFFF_FFFFFF);
-        return ((long)track.Options.Priority << 48) + position;
+        var position = _track.Options.Ordered ? -(long)(sequence & 0xFFFF_FFFFFF) : (long)(sequence & 0xFFFF_FFFFFF);
+        return ((long)_track.Options.Priority << 48) + position;
     }
 
     /// <summary>A group sender reused from group to group. Its fields are guarded by the sender's lock.</summary>

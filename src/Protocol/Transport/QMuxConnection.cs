@@ -38,9 +38,10 @@ public sealed partial class QMuxConnection : IMoqConnection
     // Peer-opened streams not yet accepted, per direction, and the acceptors parked on them (under _sync). A plain
     // queue holds nothing until used; an unbounded Channel<T> costs an idle session a queue segment per direction
     // and every parked accept a wait object.
-    private readonly Queue<QMuxStream>[] _accepted = [new(), new()];
-    private readonly WaiterList[] _acceptors;
-    private readonly Queue<TaskCompletionSource<QMuxStream>>[] _openWaiters = [new(), new()];
+    private PerDirection<Queue<QMuxStream>> _accepted;
+    private PerDirection<WaiterList> _acceptors;
+    // Openers waiting for stream credit; created when one has to wait.
+    private PerDirection<Queue<TaskCompletionSource<QMuxStream>>?> _openWaiters;
     private readonly TaskCompletionSource<ConnectionCloseInfo> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _sendAbort = new();
     private readonly CancellationTokenSource _receiveAbort = new();
@@ -52,8 +53,8 @@ public sealed partial class QMuxConnection : IMoqConnection
     private long _peerStreamDataBidiLocal;
     private long _peerStreamDataBidiRemote;
     private long _peerStreamDataUni;
-    private readonly long[] _peerMaxStreams = new long[2];
-    private readonly long[] _localOpened = new long[2];
+    private PerDirection<long> _peerMaxStreams;
+    private PerDirection<long> _localOpened;
     private int _peerRecordLimit;
 
     // Our limits on what the peer sends.
@@ -61,9 +62,9 @@ public sealed partial class QMuxConnection : IMoqConnection
     private long _connRecvMax;
     private long _connReceived;
     private long _connConsumed;
-    private readonly long[] _localMaxStreams = new long[2];
-    private readonly long[] _peerOpened = new long[2];
-    private readonly bool[] _maxStreamsPending = new bool[2];
+    private PerDirection<long> _localMaxStreams;
+    private PerDirection<long> _peerOpened;
+    private PerDirection<bool> _maxStreamsPending;
     private bool _maxDataPending;
     private long _legacyBuffered;
 
@@ -101,7 +102,11 @@ public sealed partial class QMuxConnection : IMoqConnection
         _options = options ?? QMuxOptions.Default;
         _logger = logger ?? NullLogger.Instance;
 
-        _acceptors = [new WaiterList(_sync), new WaiterList(_sync)];
+        for (var direction = Bidi; direction <= Uni; direction++)
+        {
+            _accepted[direction] = new Queue<QMuxStream>();
+            _acceptors[direction] = new WaiterList(_sync);
+        }
         _peerRecordLimit = IsMultiFrame ? (int)QMuxTransportParameters.DefaultMaxRecordSize : WebSocketRecordLimit;
         _localMaxStreams[Bidi] = _options.InitialMaxStreamsBidi;
         _localMaxStreams[Uni] = _options.InitialMaxStreamsUni;
@@ -221,10 +226,10 @@ public sealed partial class QMuxConnection : IMoqConnection
         lock (_sync)
         {
             ThrowIfClosed();
-            if (_openWaiters[direction].Count == 0 && CanOpen(direction))
+            if ((_openWaiters[direction]?.Count ?? 0) == 0 && CanOpen(direction))
                 return RegisterLocalStream(direction);
             waiter = new TaskCompletionSource<QMuxStream>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _openWaiters[direction].Enqueue(waiter);
+            (_openWaiters[direction] ??= new Queue<TaskCompletionSource<QMuxStream>>()).Enqueue(waiter);
         }
         using (cancellationToken.Register(static w => ((TaskCompletionSource<QMuxStream>)w!).TrySetCanceled(), waiter))
             return await waiter.Task.ConfigureAwait(false);
@@ -235,7 +240,8 @@ public sealed partial class QMuxConnection : IMoqConnection
     /// <summary>Hands stream credit to waiting openers in order. Caller holds the lock.</summary>
     private void ServeOpenWaiters(int direction)
     {
-        var waiters = _openWaiters[direction];
+        if (_openWaiters[direction] is not { } waiters)
+            return;
         while (waiters.Count > 0 && CanOpen(direction))
         {
             var waiter = waiters.Dequeue();
@@ -294,6 +300,8 @@ public sealed partial class QMuxConnection : IMoqConnection
             streams = [.. _streams.Values];
             foreach (var queue in _openWaiters)
             {
+                if (queue is null)
+                    continue;
                 openers.AddRange(queue);
                 queue.Clear();
             }
@@ -364,5 +372,12 @@ public sealed partial class QMuxConnection : IMoqConnection
         await _readerTask.ConfigureAwait(false);
         _sendAbort.Dispose();
         _receiveAbort.Dispose();
+    }
+
+    /// <summary>One value per stream direction (index <c>Bidi</c> or <c>Uni</c>), inline: no array per connection.</summary>
+    [InlineArray(2)]
+    private struct PerDirection<T>
+    {
+        private T _element;
     }
 }
