@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
 using MoqCluster.Protocol.Coding;
 using MoqCluster.Protocol.Model;
@@ -14,13 +15,15 @@ namespace MoqCluster.Bench.Micro;
 /// (<see cref="TrackConsumer.NextLeasedGroupAsync"/>), so their arrays go back to the pool as well. A client that
 /// reads with the plain <see cref="TrackConsumer.NextGroupAsync"/> keeps every payload, one array per frame.
 /// </summary>
+/// <remarks>
+/// Each group costs every subscriber a stream, a reader, a sender task and so on, on both sides of each
+/// connection: this case measures that per-group cost spread over <see cref="Frames"/> frames.
+/// <see cref="ForwardInGroupBenchmarks"/> measures the frames alone.
+/// </remarks>
 [MemoryDiagnoser]
 public class ForwardBenchmarks
 {
-    private readonly List<IAsyncDisposable> _sessions = [];
-    private TrackProducer _track = null!;
-    private TrackConsumer[] _consumers = [];
-    private byte[] _payload = [];
+    private RelayFixture _relay = null!;
     private ulong _sequence;
 
     /// <summary>Subscriber sessions reading the track through the relay.</summary>
@@ -36,56 +39,18 @@ public class ForwardBenchmarks
 
     /// <summary>Publisher → relay → subscribers, all subscribed before the first measured group.</summary>
     [GlobalSetup]
-    public void Setup() => SetupAsync().GetAwaiter().GetResult();
-
-    private async Task SetupAsync()
+    public void Setup()
     {
-        _payload = new byte[FrameSize];
-        var relay = new Origin();
-        var published = new Origin();
-        var broadcast = new BroadcastProducer();
-        _track = broadcast.CreateTrack("video");
-        published.Publish("cam", broadcast.Consume());
-        await PairAsync(new SessionOptions { Publish = published.Consumer() },
-            new SessionOptions { Subscribe = relay.Producer("anon"), Publish = relay.Consumer("anon") });
-        var subscribers = new List<MoqSession>();
-        for (var i = 0; i < Subscribers; i++)
-            subscribers.Add(await PairAsync(new SessionOptions(),
-                new SessionOptions { Subscribe = relay.Producer("anon"), Publish = relay.Consumer("anon") }));
-        foreach (var s in subscribers)
-        {
-            using var feed = s.Announced();
-            while (!feed.Initial.Any(a => a.Path.Value == "cam"))
-                if (await feed.NextAsync() is { Path.Value: "cam", IsActive: true })
-                    break;
-        }
-        _consumers = subscribers.Select(s => s.Consume("cam").Subscribe("video")).ToArray();
-        // Groups flow until every subscriber has one: then all are attached and past the join point.
-        for (var warm = 0; warm < 50; warm++)
-            await GroupAsync();
-    }
-
-    private async Task<MoqSession> PairAsync(SessionOptions client, SessionOptions server)
-    {
-        var (c, s) = InMemoryConnection.CreatePair(MoqVersion.Lite04.Alpn());
-        client.Versions = [MoqVersion.Lite04];
-        var accepting = MoqSession.AcceptAsync(s, server);
-        var connecting = MoqSession.ConnectAsync(c, client);
-        await Task.WhenAll(accepting, connecting);
-        _sessions.Add(connecting.Result);
-        _sessions.Add(accepting.Result);
-        return connecting.Result;
+        _relay = RelayFixture.CreateAsync(Subscribers, FrameSize).GetAwaiter().GetResult();
+        // Groups flow until every subscriber has one: then all are attached and past the join point. More groups
+        // fill every track's cache to its byte budget, so evictions return payload arrays as fast as groups rent them.
+        for (var warm = 0; warm < 400; warm++)
+            GroupAsync().GetAwaiter().GetResult();
     }
 
     /// <summary>Closes every session.</summary>
     [GlobalCleanup]
-    public void Cleanup()
-    {
-        foreach (var c in _consumers)
-            c.Dispose();
-        foreach (var s in _sessions)
-            s.DisposeAsync().AsTask().GetAwaiter().GetResult();
-    }
+    public void Cleanup() => _relay.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     /// <summary>One group of <see cref="Frames"/> frames from the publisher to every subscriber.</summary>
     [Benchmark(OperationsPerInvoke = 1)]
@@ -93,12 +58,12 @@ public class ForwardBenchmarks
 
     private async Task<long> GroupAsync()
     {
-        var group = _track.AppendGroup(_sequence++);
-        var readers = new Task<long>[_consumers.Length];
+        var group = _relay.Track.AppendGroup(_sequence++);
+        var readers = new Task<long>[_relay.Consumers.Length];
         for (var i = 0; i < readers.Length; i++)
-            readers[i] = ReadGroupAsync(_consumers[i]);
+            readers[i] = ReadGroupAsync(_relay.Consumers[i]);
         for (var f = 0; f < Frames; f++)
-            group.WriteFrame(_payload, f);
+            group.WriteFrame(_relay.Payload, f);
         group.Finish();
         long bytes = 0;
         foreach (var r in readers)
@@ -113,5 +78,163 @@ public class ForwardBenchmarks
         while (await group!.ReadFrameAsync() is { } frame)
             bytes += frame.Payload.Length;
         return bytes;
+    }
+}
+
+/// <summary>
+/// The forward path in steady state: frames inside one long group, every group stream already open on every
+/// connection. One operation is one frame from the publisher to every subscriber (<see cref="Subscribers"/>
+/// forwarded frames); the target is 0 bytes.
+/// </summary>
+/// <remarks>
+/// Each iteration is one group: the setup opens it and pushes its first frame to every subscriber (so stream
+/// opens, readers and tasks are outside the measurement), the measured invocations append
+/// <see cref="FramesPerIteration"/> frames, and the cleanup finishes it. The group's payloads stay held until
+/// the group leaves the caches, so the iteration is sized to what <c>PayloadPool</c> keeps per size class for the
+/// 11 sessions that receive each frame in this process (publisher side excepted): 11 × 17 16 KiB arrays fit
+/// in the 256 it keeps, and the evictions at each group's start give back as many as the group takes.
+/// </remarks>
+[MemoryDiagnoser]
+[InvocationCount(FramesPerIteration)]
+public class ForwardInGroupBenchmarks
+{
+    /// <summary>Measured frames per iteration (one group).</summary>
+    public const int FramesPerIteration = 16;
+
+    private RelayFixture _relay = null!;
+    private GroupProducer? _group;
+    private GroupConsumer[] _readers = [];
+    private ulong _sequence;
+    private long _timestamp;
+
+    /// <summary>Subscriber sessions reading the track through the relay.</summary>
+    [Params(10)]
+    public int Subscribers { get; set; }
+
+    /// <summary>Payload bytes per frame.</summary>
+    [Params(1024, 16384)]
+    public int FrameSize { get; set; }
+
+    /// <summary>Publisher → relay → subscribers, all subscribed and warmed up.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        _relay = RelayFixture.CreateAsync(Subscribers, FrameSize).GetAwaiter().GetResult();
+        _readers = new GroupConsumer[Subscribers];
+        // Groups of the measured length until the caches are full and the pool is in balance (see remarks).
+        for (var warm = 0; warm < 400; warm++)
+        {
+            OpenGroup();
+            for (var f = 0; f < FramesPerIteration; f++)
+                FrameAsync().AsTask().GetAwaiter().GetResult();
+            CloseGroup();
+        }
+    }
+
+    /// <summary>Opens the iteration's group and pushes its first frame through every stream.</summary>
+    [IterationSetup]
+    public void OpenGroup()
+    {
+        _group = _relay.Track.AppendGroup(_sequence++);
+        for (var i = 0; i < _readers.Length; i++)
+            _readers[i] = _relay.Consumers[i].NextLeasedGroupAsync().AsTask().GetAwaiter().GetResult()!;
+        FrameAsync().AsTask().GetAwaiter().GetResult();
+    }
+
+    /// <summary>Finishes the group; every subscriber sees its end before the next iteration.</summary>
+    [IterationCleanup]
+    public void CloseGroup()
+    {
+        _group!.Finish();
+        foreach (var reader in _readers)
+        {
+            if (reader.ReadFrameAsync().AsTask().GetAwaiter().GetResult() is not null)
+                throw new InvalidOperationException("a subscriber read past the frames written");
+            reader.Dispose();
+        }
+        // The senders' and receivers' teardown of this group's streams runs on after the readers saw its end:
+        // let it finish here rather than inside the next measurement.
+        Thread.Sleep(20);
+    }
+
+    /// <summary>Closes every session.</summary>
+    [GlobalCleanup]
+    public void Cleanup() => _relay.DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>One frame from the publisher, through the relay, read by every subscriber.</summary>
+    [Benchmark]
+    public ValueTask FrameThroughRelay() => FrameAsync();
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FrameAsync()
+    {
+        _group!.WriteFrame(_relay.Payload, _timestamp++);
+        foreach (var reader in _readers)
+        {
+            if (await reader.ReadFrameAsync().ConfigureAwait(false) is null)
+                throw new InvalidOperationException("group ended early");
+        }
+    }
+}
+
+/// <summary>A publisher session, a relay and subscriber sessions, all over in-memory QMux connections.</summary>
+internal sealed class RelayFixture : IAsyncDisposable
+{
+    private readonly List<IAsyncDisposable> _sessions = [];
+
+    private RelayFixture(int frameSize) => Payload = new byte[frameSize];
+
+    /// <summary>The publisher's track.</summary>
+    public TrackProducer Track { get; private set; } = null!;
+
+    /// <summary>One subscription per subscriber session, through the relay.</summary>
+    public TrackConsumer[] Consumers { get; private set; } = [];
+
+    /// <summary>The payload every frame carries.</summary>
+    public byte[] Payload { get; }
+
+    public static async Task<RelayFixture> CreateAsync(int subscribers, int frameSize)
+    {
+        var fixture = new RelayFixture(frameSize);
+        var relay = new Origin();
+        var published = new Origin();
+        var broadcast = new BroadcastProducer();
+        fixture.Track = broadcast.CreateTrack("video");
+        published.Publish("cam", broadcast.Consume());
+        await fixture.PairAsync(new SessionOptions { Publish = published.Consumer() },
+            new SessionOptions { Subscribe = relay.Producer("anon"), Publish = relay.Consumer("anon") });
+        var sessions = new List<MoqSession>();
+        for (var i = 0; i < subscribers; i++)
+            sessions.Add(await fixture.PairAsync(new SessionOptions(),
+                new SessionOptions { Subscribe = relay.Producer("anon"), Publish = relay.Consumer("anon") }));
+        foreach (var s in sessions)
+        {
+            using var feed = s.Announced();
+            while (!feed.Initial.Any(a => a.Path.Value == "cam"))
+                if (await feed.NextAsync() is { Path.Value: "cam", IsActive: true })
+                    break;
+        }
+        fixture.Consumers = sessions.Select(s => s.Consume("cam").Subscribe("video")).ToArray();
+        return fixture;
+    }
+
+    private async Task<MoqSession> PairAsync(SessionOptions client, SessionOptions server)
+    {
+        var (c, s) = InMemoryConnection.CreatePair(MoqVersion.Lite04.Alpn());
+        client.Versions = [MoqVersion.Lite04];
+        var accepting = MoqSession.AcceptAsync(s, server);
+        var connecting = MoqSession.ConnectAsync(c, client);
+        await Task.WhenAll(accepting, connecting);
+        _sessions.Add(connecting.Result);
+        _sessions.Add(accepting.Result);
+        return connecting.Result;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var c in Consumers)
+            c.Dispose();
+        foreach (var s in _sessions)
+            await s.DisposeAsync();
     }
 }

@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using MoqCluster.Protocol.Transport;
+
 namespace MoqCluster.Protocol.Model;
 
 /// <summary>
@@ -35,23 +37,37 @@ public sealed class GroupConsumer : IDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<Frame?> ReadFrameAsync(CancellationToken cancellationToken = default)
     {
-        while (true)
+        // Borrowed only to park: a reader that keeps up with the writer parks once per frame, and a pooled waiter
+        // makes that free of allocations.
+        AsyncWaiter? waiter = null;
+        try
         {
-            if (_group.TryGetFrame(_next, out var frame, out var ended, out var wait))
+            while (true)
             {
-                _next++;
-                return frame;
+                if (_group.TryGetFrame(_next, out var frame, out var ended, waiter, cancellationToken, out var wait))
+                {
+                    _next++;
+                    return frame;
+                }
+                if (ended)
+                    return null;
+                if (waiter is null)
+                    waiter = AsyncWaiter.Rent(); // and look again, parking this time
+                else
+                    await wait.ConfigureAwait(false);
             }
-            if (ended)
-                return null;
-            await wait!.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (waiter is not null)
+                AsyncWaiter.Return(waiter);
         }
     }
 
     /// <summary>Returns the next frame if it is already available, without waiting.</summary>
     public bool TryReadFrame(out Frame frame, out bool ended)
     {
-        if (_group.TryGetFrame(_next, out frame, out ended, out _))
+        if (_group.TryGetFrame(_next, out frame, out ended, null, default, out _))
         {
             _next++;
             return true;

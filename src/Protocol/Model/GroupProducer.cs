@@ -17,12 +17,14 @@ namespace MoqCluster.Protocol.Model;
 /// </remarks>
 public sealed class GroupProducer : ISharedPayloadOwner
 {
-    private readonly object _lock = new();
+    // The watch doubles as the group's lock: one object less per group.
     private readonly Watch _watch = new();
     private Frame[] _frames = [];
     private int _count;
     private long _bytes;
-    private List<byte[]>? _rented;
+    // Pooled, like _frames: the arrays of WritePooledFrame, returned to PayloadPool when nothing can see them.
+    private byte[][] _rented = [];
+    private int _rentedCount;
     // One hold for the track cache (dropped by Retire), one per leased reader, one per queued shared send.
     private int _holds = 1;
     private bool _retired;
@@ -56,7 +58,7 @@ public sealed class GroupProducer : ISharedPayloadOwner
     {
         get
         {
-            lock (_lock)
+            lock (_watch)
                 return _count;
         }
     }
@@ -66,7 +68,7 @@ public sealed class GroupProducer : ISharedPayloadOwner
     {
         get
         {
-            lock (_lock)
+            lock (_watch)
                 return _bytes;
         }
     }
@@ -74,7 +76,7 @@ public sealed class GroupProducer : ISharedPayloadOwner
     /// <summary>Appends a frame. Throws when the group is closed.</summary>
     public void WriteFrame(Frame frame)
     {
-        lock (_lock)
+        lock (_watch)
         {
             if (IsClosed)
                 throw new InvalidOperationException($"group {Sequence} is closed");
@@ -89,29 +91,35 @@ public sealed class GroupProducer : ISharedPayloadOwner
     /// </summary>
     internal void WritePooledFrame(byte[] array, int length, long timestamp)
     {
-        lock (_lock)
+        lock (_watch)
         {
             if (IsClosed)
                 throw new InvalidOperationException($"group {Sequence} is closed");
-            (_rented ??= new List<byte[]>(32)).Add(array);
+            if (_rentedCount == _rented.Length)
+                _rented = Grow(_rented, _rentedCount);
+            _rented[_rentedCount++] = array;
             Append(new Frame(array.AsMemory(0, length), timestamp));
         }
     }
 
     private void Append(Frame frame)
     {
+        // Pooled: one array per group would otherwise be allocated and regrown for every group received.
         if (_count == _frames.Length)
-        {
-            // Pooled: one array per group would otherwise be allocated and regrown for every group received.
-            var grown = ArrayPool<Frame>.Shared.Rent(Math.Max(16, _frames.Length * 2));
-            _frames.AsSpan(0, _count).CopyTo(grown);
-            if (_frames.Length > 0)
-                ArrayPool<Frame>.Shared.Return(_frames, clearArray: true);
-            _frames = grown;
-        }
+            _frames = Grow(_frames, _count);
         _frames[_count++] = frame;
         _bytes += frame.Payload.Length;
         _watch.Notify();
+    }
+
+    /// <summary>A pooled array twice the size (at least 16) holding the first <paramref name="count"/> items; the old one goes back cleared.</summary>
+    private static T[] Grow<T>(T[] array, int count)
+    {
+        var grown = ArrayPool<T>.Shared.Rent(Math.Max(16, array.Length * 2));
+        array.AsSpan(0, count).CopyTo(grown);
+        if (array.Length > 0)
+            ArrayPool<T>.Shared.Return(array, clearArray: true);
+        return grown;
     }
 
     /// <summary>Appends a frame with the given payload and timestamp.</summary>
@@ -120,7 +128,7 @@ public sealed class GroupProducer : ISharedPayloadOwner
     /// <summary>Marks the group complete. Idempotent.</summary>
     public void Finish()
     {
-        lock (_lock)
+        lock (_watch)
         {
             if (IsClosed)
                 return;
@@ -132,7 +140,7 @@ public sealed class GroupProducer : ISharedPayloadOwner
     /// <summary>Abandons the group; consumers that have not read every frame see the code. Idempotent.</summary>
     public void Abort(MoqErrorCode code)
     {
-        lock (_lock)
+        lock (_watch)
         {
             if (IsClosed)
                 return;
@@ -148,7 +156,7 @@ public sealed class GroupProducer : ISharedPayloadOwner
     /// </summary>
     public GroupConsumer Consume()
     {
-        lock (_lock)
+        lock (_watch)
             _escaped = true;
         return new GroupConsumer(this, leased: false);
     }
@@ -157,21 +165,28 @@ public sealed class GroupProducer : ISharedPayloadOwner
     /// A reader that holds this group's payloads until it is disposed, or null when they were already returned
     /// to the pool (the group left the cache and nobody held it).
     /// </summary>
-    public GroupConsumer? ConsumeLeased()
+    public GroupConsumer? ConsumeLeased() => TryLease() ? new GroupConsumer(this, leased: true) : null;
+
+    /// <summary>
+    /// Takes a hold on the payloads, as a leased reader does, for a reader that keeps its own cursor (a relay's
+    /// group sender: no reader object per group and subscriber); false when they were already returned to the pool.
+    /// Give it back with <see cref="ReleaseHold"/>.
+    /// </summary>
+    internal bool TryLease()
     {
-        lock (_lock)
+        lock (_watch)
         {
             if (_recycled)
-                return null;
+                return false;
             _holds++;
+            return true;
         }
-        return new GroupConsumer(this, leased: true);
     }
 
     /// <summary>The track dropped this group from its cache: its hold goes. Idempotent.</summary>
     internal void Retire()
     {
-        lock (_lock)
+        lock (_watch)
         {
             if (_retired)
                 return;
@@ -183,7 +198,7 @@ public sealed class GroupProducer : ISharedPayloadOwner
     /// <summary>Takes a hold for a send queue that keeps one of this group's payloads by reference.</summary>
     void ISharedPayloadOwner.AddHold()
     {
-        lock (_lock)
+        lock (_watch)
             _holds++;
     }
 
@@ -192,14 +207,17 @@ public sealed class GroupProducer : ISharedPayloadOwner
     /// <summary>Drops one hold; the last one returns pooled payloads, unless a plain reader may still see them.</summary>
     internal void ReleaseHold()
     {
-        List<byte[]> arrays;
-        lock (_lock)
+        byte[][] arrays;
+        int rented;
+        lock (_watch)
         {
-            if (--_holds > 0 || _escaped || _recycled || _rented is null)
+            if (--_holds > 0 || _escaped || _recycled || _rentedCount == 0)
                 return;
             _recycled = true;
             arrays = _rented;
-            _rented = null;
+            rented = _rentedCount;
+            _rented = [];
+            _rentedCount = 0;
             // Nothing may reach the payloads any more: readers of a recycled group see it as gone.
             _frames.AsSpan(0, _count).Clear();
             if (_frames.Length > 0)
@@ -207,17 +225,19 @@ public sealed class GroupProducer : ISharedPayloadOwner
             _frames = [];
             _count = 0;
         }
-        foreach (var array in arrays)
+        foreach (var array in arrays.AsSpan(0, rented))
             PayloadPool.Shared.Return(array);
+        ArrayPool<byte[]>.Shared.Return(arrays, clearArray: true);
     }
 
     /// <summary>
     /// Gets frame <paramref name="index"/> if written; otherwise reports whether the group ended
-    /// (<paramref name="ended"/>) or returns a task to wait on.
+    /// (<paramref name="ended"/>) or, given a <paramref name="waiter"/>, parks it until the next change
+    /// (<paramref name="wait"/>; default without a waiter).
     /// </summary>
-    internal bool TryGetFrame(int index, out Frame frame, out bool ended, out Task? wait)
+    internal bool TryGetFrame(int index, out Frame frame, out bool ended, AsyncWaiter? waiter, CancellationToken cancellationToken, out ValueTask wait)
     {
-        lock (_lock)
+        lock (_watch)
         {
             if (_recycled)
                 throw new ProtocolException(MoqErrorCode.Old, $"group {Sequence} left the cache");
@@ -225,7 +245,7 @@ public sealed class GroupProducer : ISharedPayloadOwner
             {
                 frame = _frames[index];
                 ended = false;
-                wait = null;
+                wait = default;
                 return true;
             }
             frame = default;
@@ -234,11 +254,11 @@ public sealed class GroupProducer : ISharedPayloadOwner
                 if (AbortCode is { } code)
                     throw new ProtocolException(code, $"group {Sequence} aborted ({code})");
                 ended = true;
-                wait = null;
+                wait = default;
                 return false;
             }
             ended = false;
-            wait = _watch.Next();
+            wait = waiter is null ? default : _watch.Park(waiter, cancellationToken);
             return false;
         }
     }

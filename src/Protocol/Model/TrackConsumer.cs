@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using MoqCluster.Protocol.Transport;
+
 namespace MoqCluster.Protocol.Model;
 
 /// <summary>
@@ -35,42 +37,84 @@ public sealed class TrackConsumer : IDisposable
     /// The next group in arrival order within this consumer's window; null when the track finished.
     /// Groups above the end group are held until <see cref="Update"/> raises it; stale groups are skipped.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<GroupConsumer?> NextGroupAsync(CancellationToken cancellationToken = default)
-    {
-        while (true)
-        {
-            ObjectDisposedException.ThrowIf(_disposed != 0, this);
-            var group = _track.NextFor(this, ref _cursor, out var ended, out var wait);
-            if (group is not null)
-                return group.Consume();
-            if (ended)
-                return null;
-            await wait!.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public ValueTask<GroupConsumer?> NextGroupAsync(CancellationToken cancellationToken = default) => NextAsync(leased: false, cancellationToken);
 
     /// <summary>
     /// Like <see cref="NextGroupAsync"/>, but the group is read through a lease: its frames' payloads are valid only
     /// until the returned reader is disposed, which lets a relay reuse pooled payload memory. Dispose every reader.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<GroupConsumer?> NextLeasedGroupAsync(CancellationToken cancellationToken = default)
+    public ValueTask<GroupConsumer?> NextLeasedGroupAsync(CancellationToken cancellationToken = default) => NextAsync(leased: true, cancellationToken);
+
+    /// <summary>
+    /// The next group with a hold on its payloads (<see cref="GroupProducer.TryLease"/>; the caller releases it),
+    /// without a state machine or a reader object: true with the group, true with null when the track finished, or
+    /// false with <paramref name="waiter"/> parked until the track changes (<paramref name="wait"/>, then try again).
+    /// For a relay's sender loop, which owns its waiter and keeps its own cursor in the group.
+    /// </summary>
+    internal bool TryNextLeasedGroup(out GroupProducer? group, AsyncWaiter waiter, CancellationToken cancellationToken, out ValueTask wait)
     {
         while (true)
         {
             ObjectDisposedException.ThrowIf(_disposed != 0, this);
-            var group = _track.NextFor(this, ref _cursor, out var ended, out var wait);
-            if (group is not null)
+            group = _track.NextFor(this, ref _cursor, out var ended, waiter, cancellationToken, out wait);
+            if (group is null)
+                return ended;
+            // False only for a group that already left the cache and was recycled: as if it had been evicted.
+            if (group.TryLease())
+                return true;
+        }
+    }
+
+    /// <summary>
+    /// True with the next group's reader, or with null when the track finished; false when it must wait: with
+    /// <paramref name="waiter"/> parked (<paramref name="wait"/>), or without one to park.
+    /// </summary>
+    private bool TryNext(bool leased, out GroupConsumer? group, AsyncWaiter? waiter, CancellationToken cancellationToken, out ValueTask wait)
+    {
+        while (true)
+        {
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
+            var next = _track.NextFor(this, ref _cursor, out var ended, waiter, cancellationToken, out wait);
+            if (next is null)
             {
-                // Null only for a group that already left the cache and was recycled: as if it had been evicted.
-                if (group.ConsumeLeased() is { } leased)
-                    return leased;
-                continue;
+                group = null;
+                return ended;
             }
-            if (ended)
-                return null;
-            await wait!.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (!leased)
+            {
+                group = next.Consume();
+                return true;
+            }
+            // Null only for a group that already left the cache and was recycled: as if it had been evicted.
+            if (next.ConsumeLeased() is { } lease)
+            {
+                group = lease;
+                return true;
+            }
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<GroupConsumer?> NextAsync(bool leased, CancellationToken cancellationToken)
+    {
+        // Borrowed only to park, as in GroupConsumer.ReadFrameAsync: no allocation per group waited for.
+        AsyncWaiter? waiter = null;
+        try
+        {
+            while (true)
+            {
+                if (TryNext(leased, out var group, waiter, cancellationToken, out var wait))
+                    return group;
+                if (waiter is null)
+                    waiter = AsyncWaiter.Rent(); // and look again, parking this time
+                else
+                    await wait.ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (waiter is not null)
+                AsyncWaiter.Return(waiter);
         }
     }
 

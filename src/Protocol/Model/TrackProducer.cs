@@ -1,4 +1,5 @@
 using MoqCluster.Protocol.Coding;
+using MoqCluster.Protocol.Transport;
 
 namespace MoqCluster.Protocol.Model;
 
@@ -20,8 +21,8 @@ public sealed class TrackProducer
     public const long DefaultCacheBytes = 4 * 1024 * 1024;
 
     private readonly object _lock = new();
-    private readonly Watch _groupsWatch = new();
-    private readonly Watch _optionsWatch = new();
+    private readonly Watch _groupsWatch;
+    private readonly Watch _optionsWatch;
     private readonly List<GroupProducer> _groups = [];
     private readonly List<TrackConsumer> _consumers = [];
     private readonly TaskCompletionSource<TrackInfo> _info = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -35,6 +36,8 @@ public sealed class TrackProducer
     public TrackProducer(string name, TrackInfo? info = null)
     {
         Name = name;
+        _groupsWatch = new Watch(_lock);
+        _optionsWatch = new Watch(_lock);
         if (info is not null)
             _info.TrySetResult(info);
         _unused.TrySetResult();
@@ -297,9 +300,10 @@ public sealed class TrackProducer
 
     /// <summary>
     /// Finds the next deliverable group for a consumer at <paramref name="cursor"/> (an arrival index).
-    /// Returns the group, or null with either <paramref name="ended"/> set or a task to wait on.
+    /// Returns the group, or null with either <paramref name="ended"/> set or, given a <paramref name="waiter"/>, that
+    /// waiter parked until the next change (<paramref name="wait"/>; default without a waiter).
     /// </summary>
-    internal GroupProducer? NextFor(TrackConsumer consumer, ref long cursor, out bool ended, out Task? wait)
+    internal GroupProducer? NextFor(TrackConsumer consumer, ref long cursor, out bool ended, AsyncWaiter? waiter, CancellationToken cancellationToken, out ValueTask wait)
     {
         lock (_lock)
         {
@@ -313,7 +317,7 @@ public sealed class TrackProducer
                 if (consumer.Accepts(group, now, out var hold))
                 {
                     ended = false;
-                    wait = null;
+                    wait = default;
                     return group;
                 }
                 if (hold)
@@ -323,7 +327,7 @@ public sealed class TrackProducer
             if (released is not null)
             {
                 ended = false;
-                wait = null;
+                wait = default;
                 return released;
             }
             if (_closed)
@@ -331,11 +335,11 @@ public sealed class TrackProducer
                 if (_abortCode is { } code)
                     throw new ProtocolException(code, $"track {Name} aborted ({code})");
                 ended = true;
-                wait = null;
+                wait = default;
                 return null;
             }
             ended = false;
-            wait = _groupsWatch.Next();
+            wait = waiter is null ? default : _groupsWatch.Park(waiter, cancellationToken);
             return null;
         }
     }

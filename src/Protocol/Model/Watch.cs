@@ -1,10 +1,14 @@
+using MoqCluster.Protocol.Transport;
+
 namespace MoqCluster.Protocol.Model;
 
 /// <summary>
-/// A change signal for producer/consumer pairs: consumers wait for the next change, producers
-/// bump it. Waiting allocates only when a waiter actually parks; waking is lock-free for the producer.
+/// A change signal for producer/consumer pairs: consumers wait for the next change, producers bump it.
+/// Hot readers (a group reader per subscriber, parked once per frame) park a pooled <see cref="AsyncWaiter"/>
+/// (<see cref="WaiterList.Park"/>), which costs no allocation; occasional ones take a task (<see cref="Next"/>),
+/// allocated only when someone actually waits. Called under the owner's lock (<c>sync</c>, or the watch itself).
 /// </summary>
-internal sealed class Watch
+internal sealed class Watch(object? sync = null) : WaiterList(sync)
 {
     private TaskCompletionSource? _waiter;
 
@@ -22,6 +26,7 @@ internal sealed class Watch
     /// <summary>Wakes every waiter. Call under the owner's lock after changing state.</summary>
     public void Notify()
     {
+        WakeAll();
         var waiter = _waiter;
         if (waiter is null)
             return;

@@ -13,18 +13,20 @@ internal static class GroupWriter
     /// <summary>Bodies smaller than this are coalesced with their header into one write.</summary>
     private const int CoalesceLimit = 1024;
 
+    /// <summary>Size of the scratch buffer <see cref="WriteFrameAsync"/> needs.</summary>
+    public const int HeaderBufferSize = FrameHeader.MaxEncodedSize + CoalesceLimit;
+
     /// <summary>
     /// Writes every frame of <paramref name="group"/> until it finishes. lite-05 frames carry a timestamp delta
     /// from <paramref name="baseline"/> (the previous frame). Returns (frames, bytes) written.
     /// </summary>
     public static async ValueTask<(long Frames, long Bytes)> WriteFramesAsync(
-        ISendStream stream, GroupConsumer group, MoqVersion version, long baseline, CancellationToken ct,
-        Func<bool>? isStale = null)
+        ISendStream stream, GroupConsumer group, MoqVersion version, long baseline, CancellationToken ct)
     {
-        var header = ArrayPool<byte>.Shared.Rent(FrameHeader.MaxEncodedSize + CoalesceLimit);
+        var header = ArrayPool<byte>.Shared.Rent(HeaderBufferSize);
         try
         {
-            return await WriteFramesAsync(stream, group, version, baseline, header, isStale, ct).ConfigureAwait(false);
+            return await WriteFramesAsync(stream, group, version, baseline, header, ct).ConfigureAwait(false);
         }
         finally
         {
@@ -32,41 +34,46 @@ internal static class GroupWriter
         }
     }
 
-    // Pooled: one state machine per group and subscriber would otherwise be allocated whenever a write waits.
+    // Pooled: one state machine per group would otherwise be allocated whenever a write waits.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<(long Frames, long Bytes)> WriteFramesAsync(
-        ISendStream stream, GroupConsumer group, MoqVersion version, long baseline, byte[] header, Func<bool>? isStale, CancellationToken ct)
+        ISendStream stream, GroupConsumer group, MoqVersion version, long baseline, byte[] header, CancellationToken ct)
     {
         long frames = 0, bytes = 0;
         var previous = baseline;
         while (await group.ReadFrameAsync(ct).ConfigureAwait(false) is { } frame)
         {
-            if (isStale?.Invoke() == true)
-                throw new ProtocolException(MoqErrorCode.Old, "group superseded beyond the latency bound");
-            var length = new FrameHeader(frame.Payload.Length, frame.Timestamp - previous).Write(header, version);
+            await WriteFrameAsync(stream, group.Group, frame, previous, version, header, ct).ConfigureAwait(false);
             previous = frame.Timestamp;
-            if (frame.Payload.Length <= CoalesceLimit)
-            {
-                frame.Payload.Span.CopyTo(header.AsSpan(length));
-                await stream.WriteAsync(header.AsMemory(0, length + frame.Payload.Length), cancellationToken: ct).ConfigureAwait(false);
-            }
-            else
-            {
-                // Payloads are immutable and shared by every subscriber: QMux queues them by reference, header inline,
-                // holding the group so its pooled payloads are not reused before they are sent.
-                if (stream is QMuxStream qmux)
-                {
-                    await qmux.WriteSharedAsync(header.AsMemory(0, length), frame.Payload, group.Group, ct).ConfigureAwait(false);
-                }
-                else
-                {
-                    await stream.WriteAsync(header.AsMemory(0, length), cancellationToken: ct).ConfigureAwait(false);
-                    await stream.WriteAsync(frame.Payload, cancellationToken: ct).ConfigureAwait(false);
-                }
-            }
             frames++;
             bytes += frame.Payload.Length;
         }
         return (frames, bytes);
+    }
+
+    /// <summary>
+    /// Writes one frame of <paramref name="group"/>, its timestamp as a delta from <paramref name="previous"/>
+    /// (lite-05), through <paramref name="header"/> (<see cref="HeaderBufferSize"/> bytes, in use until the write
+    /// completes). Not async itself, so a caller's loop adds no state machine per frame or per group.
+    /// </summary>
+    public static ValueTask WriteFrameAsync(ISendStream stream, GroupProducer group, in Frame frame, long previous, MoqVersion version, byte[] header, CancellationToken ct)
+    {
+        var length = new FrameHeader(frame.Payload.Length, frame.Timestamp - previous).Write(header, version);
+        if (frame.Payload.Length <= CoalesceLimit)
+        {
+            frame.Payload.Span.CopyTo(header.AsSpan(length));
+            return stream.WriteAsync(header.AsMemory(0, length + frame.Payload.Length), cancellationToken: ct);
+        }
+        // Payloads are immutable and shared by every subscriber: QMux queues them by reference, header inline,
+        // holding the group so its pooled payloads are not reused before they are sent.
+        if (stream is QMuxStream qmux)
+            return qmux.WriteSharedAsync(header.AsMemory(0, length), frame.Payload, group, ct);
+        return WriteSeparatelyAsync(stream, header.AsMemory(0, length), frame.Payload, ct);
+    }
+
+    private static async ValueTask WriteSeparatelyAsync(ISendStream stream, ReadOnlyMemory<byte> header, ReadOnlyMemory<byte> payload, CancellationToken ct)
+    {
+        await stream.WriteAsync(header, cancellationToken: ct).ConfigureAwait(false);
+        await stream.WriteAsync(payload, cancellationToken: ct).ConfigureAwait(false);
     }
 }

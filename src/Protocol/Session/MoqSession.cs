@@ -29,7 +29,7 @@ public sealed class MoqSession : IAsyncDisposable
         Options = options;
         IsServer = isServer;
         Logger = options.Logger ?? NullLogger.Instance;
-        _ = connection.Closed.ContinueWith(_ => _cts.Cancel(), TaskScheduler.Default);
+        _ = connection.Closed.ContinueWith(static (_, cts) => ((CancellationTokenSource)cts!).Cancel(), _cts, TaskScheduler.Default);
     }
 
     /// <summary>The negotiated version.</summary>
@@ -248,7 +248,9 @@ public sealed class MoqSession : IAsyncDisposable
         {
             while (!Token.IsCancellationRequested)
             {
-                var stream = await _connection.AcceptBidiAsync(Token).ConfigureAwait(false);
+                // No token: accepting ends with the connection (null), and the session's token is cancelled only
+                // when the connection closes; registering it would cost every idle session a callback node per loop.
+                var stream = await _connection.AcceptBidiAsync().ConfigureAwait(false);
                 if (stream is null)
                     return;
                 _ = HandleBidiAsync(stream);
@@ -262,6 +264,7 @@ public sealed class MoqSession : IAsyncDisposable
     private async Task HandleBidiAsync(IBidiStream stream)
     {
         var reader = new MoqStreamReader(stream.Recv, Limits);
+        var handedOver = false;
         try
         {
             var type = await reader.TryReadVarIntAsync(Token).ConfigureAwait(false);
@@ -273,7 +276,10 @@ public sealed class MoqSession : IAsyncDisposable
                     await _publisher.ServeAnnounceAsync(stream, reader).ConfigureAwait(false);
                     break;
                 case StreamType.Subscribe when _publisher is not null:
-                    await _publisher.ServeSubscribeAsync(stream, reader).ConfigureAwait(false);
+                    // Not awaited: the subscription owns the reader and its errors from here, so this method (usually
+                    // complete without ever waiting: the type arrives with the stream) holds no task for its lifetime.
+                    handedOver = true;
+                    _ = _publisher.ServeSubscribeAsync(stream, reader);
                     break;
                 case StreamType.Track when Version.HasTrackInfo() && _publisher is not null:
                     await _publisher.ServeTrackAsync(stream, reader).ConfigureAwait(false);
@@ -308,7 +314,8 @@ public sealed class MoqSession : IAsyncDisposable
         }
         finally
         {
-            reader.Dispose();
+            if (!handedOver)
+                reader.Dispose();
         }
     }
 
@@ -318,7 +325,9 @@ public sealed class MoqSession : IAsyncDisposable
         {
             while (!Token.IsCancellationRequested)
             {
-                var stream = await _connection.AcceptUniAsync(Token).ConfigureAwait(false);
+                // No token: accepting ends with the connection (null), and the session's token is cancelled only
+                // when the connection closes; registering it would cost every idle session a callback node per loop.
+                var stream = await _connection.AcceptUniAsync().ConfigureAwait(false);
                 if (stream is null)
                     return;
                 _ = HandleUniAsync(stream);
@@ -332,6 +341,7 @@ public sealed class MoqSession : IAsyncDisposable
     private async Task HandleUniAsync(IRecvStream stream)
     {
         var reader = new MoqStreamReader(stream, Limits);
+        var handedOver = false;
         try
         {
             var type = await reader.TryReadVarIntAsync(Token).ConfigureAwait(false);
@@ -342,9 +352,16 @@ public sealed class MoqSession : IAsyncDisposable
                 case UniStreamType.Group:
                     // The subscriber half may not exist yet while a lite-05 server waits for SETUP; nothing was asked then.
                     if (_subscriber is { } subscriber)
-                        await subscriber.ReceiveGroupAsync(reader).ConfigureAwait(false);
+                    {
+                        // Not awaited: the group owns the reader and its errors from here, so this method (usually
+                        // complete without ever waiting: the type arrives with the stream) adds no task per group.
+                        handedOver = true;
+                        _ = subscriber.ReceiveGroupAsync(reader);
+                    }
                     else
+                    {
                         stream.StopSending((ulong)MoqErrorCode.NotFound);
+                    }
                     break;
                 case UniStreamType.Setup when Version.HasSetupStream():
                     // Read to FIN: a stopped Setup stream is fatal to @moq/net 0.3.4.
@@ -367,7 +384,8 @@ public sealed class MoqSession : IAsyncDisposable
         }
         finally
         {
-            reader.Dispose();
+            if (!handedOver)
+                reader.Dispose();
         }
     }
 

@@ -73,6 +73,21 @@ public sealed class MoqStreamReader : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// Completes once a byte is buffered or can be read, or the stream ended, without reading anything. A loop that
+    /// waits long between messages (an idle session's announcement or subscription stream) parks here first: one
+    /// stream read is parked instead of the whole message-reading chain, each level a state machine held while it
+    /// waits. The result means nothing.
+    /// </summary>
+    internal ValueTask<int> WaitForDataAsync(CancellationToken ct)
+    {
+        if (Buffered > 0 || _fin)
+            return new ValueTask<int>(0);
+        // Nothing kept while waiting, as in FillAsync: a zero-byte read returns once bytes or FIN arrived.
+        ReturnBuffer();
+        return _stream.ReadAsync(Memory<byte>.Empty, ct);
+    }
+
     /// <summary>True when the stream ended cleanly with nothing left to read.</summary>
     public async ValueTask<bool> IsFinishedAsync(CancellationToken ct = default) => !await FillAsync(1, ct).ConfigureAwait(false);
 

@@ -138,41 +138,14 @@ internal sealed class SessionPublisher(MoqSession session, OriginConsumer origin
         MessageCodec.Encode(writer, message, Version);
     }
 
-    public async Task ServeSubscribeAsync(IBidiStream stream, MoqStreamReader reader)
-    {
-        if (!_subscriptions.TryEnter())
-        {
-            session.RefuseOverLimit(stream, _subscriptions);
-            return;
-        }
-        try
-        {
-            await ServeSubscriptionAsync(stream, reader).ConfigureAwait(false);
-        }
-        finally
-        {
-            _subscriptions.Exit();
-        }
-    }
-
-    private async Task ServeSubscriptionAsync(IBidiStream stream, MoqStreamReader reader)
-    {
-        var subscribe = await reader.ReadMessageAsync<Subscribe>(Version, session.Token).ConfigureAwait(false);
-        var broadcast = origin.Consume(subscribe.Broadcast)
-            ?? throw new ProtocolException(MoqErrorCode.NotFound, $"broadcast '{subscribe.Broadcast}' not found");
-        var options = new SubscriptionOptions(subscribe.Priority, subscribe.Ordered, TimeSpan.FromMilliseconds(subscribe.MaxLatencyMs), subscribe.StartGroup, subscribe.EndGroup);
-        using var track = broadcast.Subscribe(subscribe.Track, options);
-        var sender = new SubscriptionSender(session, stream, reader, subscribe, track);
-        session.Options.Observer?.Subscriptions(1);
-        try
-        {
-            await sender.RunAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            session.Options.Observer?.Subscriptions(-1);
-        }
-    }
+    /// <summary>
+    /// Serves a Subscribe stream until it ends, then disposes <paramref name="reader"/>; never throws (failures go to
+    /// <see cref="MoqSession.HandleStreamError"/>). The caller hands the stream over without awaiting: the whole
+    /// subscription is one state machine (<see cref="SubscriptionSender.RunAsync"/>), which matters for an edge
+    /// holding thousands of idle subscriptions.
+    /// </summary>
+    public Task ServeSubscribeAsync(IBidiStream stream, MoqStreamReader reader) =>
+        new SubscriptionSender(session, stream, reader, origin, _subscriptions).RunAsync();
 
     public async Task ServeTrackAsync(IBidiStream stream, MoqStreamReader reader)
     {

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using MoqCluster.Protocol.Coding;
@@ -15,10 +14,18 @@ namespace MoqCluster.Protocol.Session;
 /// prefix, a dynamic broadcast per announced path, one SUBSCRIBE per requested track (shared by every local
 /// consumer), and the group streams that feed them.
 /// </summary>
+/// <remarks>
+/// Every session on an edge has one, and most (subscribers) never receive an announcement or subscribe upstream:
+/// its tables are plain dictionaries under one lock, which hold no buckets until first used (a concurrent
+/// dictionary costs about half a kilobyte per table even empty), and the on-demand discovery origin is created
+/// by the first client call that needs it.
+/// </remarks>
 internal sealed class SessionSubscriber(MoqSession session, OriginProducer? origin)
 {
-    private readonly ConcurrentDictionary<ulong, TrackProducer> _subscriptions = new();
-    private readonly ConcurrentDictionary<BroadcastProducer, byte> _broadcasts = new();
+    private readonly Lock _lock = new();
+    private readonly Dictionary<ulong, TrackProducer> _subscriptions = [];
+    // Value: true for an announced broadcast (counted by the observer), false for one consumed by path.
+    private readonly Dictionary<BroadcastProducer, bool> _broadcasts = [];
     private long _nextId = -1;
 
     private MoqVersion Version => session.Version;
@@ -31,8 +38,9 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
             _ = RunAnnounceAsync(prefix, origin);
     }
 
-    private readonly Origin _discovered = new();
-    private readonly ConcurrentDictionary<MoqPath, byte> _requested = new();
+    // On-demand discovery (client API): the origin it fills and the prefixes already asked for; under _lock.
+    private Origin? _discovered;
+    private HashSet<MoqPath>? _requested;
 
     /// <summary>
     /// Asks the peer for announcements under <paramref name="prefix"/> (once per prefix) and returns a feed of them,
@@ -40,14 +48,27 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
     /// </summary>
     public AnnouncedConsumer Announced(MoqPath prefix)
     {
-        var feed = _discovered.Consumer().Announced(prefix);
-        if (_requested.TryAdd(prefix, 0))
-            _ = RunAnnounceAsync(prefix, _discovered.Producer());
+        Origin discovered;
+        bool first;
+        lock (_lock)
+        {
+            discovered = _discovered ??= new Origin();
+            first = (_requested ??= []).Add(prefix);
+        }
+        var feed = discovered.Consumer().Announced(prefix);
+        if (first)
+            _ = RunAnnounceAsync(prefix, discovered.Producer());
         return feed;
     }
 
     /// <summary>A broadcast the peer announced on an on-demand feed, if any.</summary>
-    public BroadcastConsumer? FindDiscovered(MoqPath path) => _discovered.Find(path);
+    public BroadcastConsumer? FindDiscovered(MoqPath path)
+    {
+        Origin? discovered;
+        lock (_lock)
+            discovered = _discovered;
+        return discovered?.Find(path);
+    }
 
     /// <summary>
     /// Ends what the session consumed. Announced broadcasts are left to their Announce loops when they linger
@@ -56,10 +77,19 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
     public void Shutdown()
     {
         var linger = session.Options.AbruptEndLinger > TimeSpan.Zero;
-        foreach (var (b, announced) in _broadcasts)
-            if (!(linger && announced != 0))
-                b.Finish();
-        foreach (var t in _subscriptions.Values)
+        List<BroadcastProducer> finish = [];
+        List<TrackProducer> abort;
+        lock (_lock)
+        {
+            foreach (var (b, announced) in _broadcasts)
+                if (!(linger && announced))
+                    finish.Add(b);
+            abort = [.. _subscriptions.Values];
+        }
+        // Outside the lock: ending them runs their owners' code.
+        foreach (var b in finish)
+            b.Finish();
+        foreach (var t in abort)
             t.Abort(MoqErrorCode.Closed);
     }
 
@@ -90,8 +120,12 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
                 var ok = await reader.TryReadMessageAsync<AnnounceOk>(Version, session.Token).ConfigureAwait(false);
                 responder = ok?.HopId ?? 0;
             }
-            while (await reader.TryReadMessageAsync<Announce>(Version, session.Token).ConfigureAwait(false) is { } announce)
+            while (true)
             {
+                // Announcements are rare: wait for one with a single parked read, not the whole decoding chain.
+                await reader.WaitForDataAsync(session.Token).ConfigureAwait(false);
+                if (await reader.TryReadMessageAsync<Announce>(Version, session.Token).ConfigureAwait(false) is not { } announce)
+                    break;
                 var path = prefix.Join(announce.Suffix);
                 if (announce.Status == AnnounceStatus.Ended)
                 {
@@ -175,7 +209,8 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
             return;
         }
         active[path] = (broadcast, publication);
-        _broadcasts.TryAdd(broadcast, 1);
+        lock (_lock)
+            _broadcasts.TryAdd(broadcast, true);
         session.Options.Observer?.AnnouncesReceived(1);
         _ = ServeRequestsAsync(path, broadcast);
     }
@@ -184,7 +219,10 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
     {
         publication?.Dispose();
         broadcast.Finish();
-        if (_broadcasts.TryRemove(broadcast, out var announced) && announced != 0)
+        bool announced;
+        lock (_lock)
+            announced = _broadcasts.Remove(broadcast, out var wasAnnounced) && wasAnnounced;
+        if (announced)
             session.Options.Observer?.AnnouncesReceived(-1);
     }
 
@@ -192,7 +230,8 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
     public BroadcastConsumer ConsumeDirect(MoqPath path)
     {
         var broadcast = new BroadcastProducer(dynamic: true);
-        _broadcasts.TryAdd(broadcast, 0);
+        lock (_lock)
+            _broadcasts.TryAdd(broadcast, false);
         _ = ServeRequestsAsync(path, broadcast);
         return broadcast.Consume();
     }
@@ -219,7 +258,8 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
             track.SetInfo(Version.HasTrackInfo() ? await RequestTrackInfoAsync(path, track.Name).ConfigureAwait(false) : Model.TrackInfo.Default);
 
             // Register before SUBSCRIBE: group streams can race the response.
-            _subscriptions[id] = track;
+            lock (_lock)
+                _subscriptions[id] = track;
             var options = track.AggregateOptions;
             stream = await session.Connection.OpenBidiAsync(session.Token).ConfigureAwait(false);
             using var writer = new MessageWriter();
@@ -277,7 +317,8 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
         }
         finally
         {
-            _subscriptions.TryRemove(id, out _);
+            lock (_lock)
+                _subscriptions.Remove(id);
             session.Options.Observer?.UpstreamSubscriptions(-1);
         }
     }
@@ -313,8 +354,12 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
     /// <summary>Reads responses until the publisher FINs (track over). lite-03/04 send nothing more; lite-05 sends START/END/DROP.</summary>
     private async Task ReadResponsesAsync(MoqStreamReader reader)
     {
-        while (await reader.TryReadTypedAsync(session.Token).ConfigureAwait(false) is { } message)
+        while (true)
         {
+            // Responses are rare: wait for one with a single parked read, not the whole decoding chain.
+            await reader.WaitForDataAsync(session.Token).ConfigureAwait(false);
+            if (await reader.TryReadTypedAsync(session.Token).ConfigureAwait(false) is not { } message)
+                break;
             // START, END and DROP are informational here: groups themselves drive the model.
             if (!Version.HasSubscribeOptions())
                 throw new ProtocolException(MoqErrorCode.UnexpectedMessage, "unexpected data after SUBSCRIBE_OK");
@@ -322,88 +367,106 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
         }
     }
 
+    /// <summary>
+    /// Receives one group stream into its track, then disposes <paramref name="reader"/>. Never throws: a failure
+    /// resets or stops the stream, or closes the session, as <see cref="MoqSession.HandleStreamError"/> decides.
+    /// </summary>
     public async Task ReceiveGroupAsync(MoqStreamReader reader)
     {
-        var header = await reader.ReadMessageAsync<GroupHeader>(Version, session.Token).ConfigureAwait(false);
-        if (!_subscriptions.TryGetValue(header.SubscribeId, out var track))
-        {
-            // A group for an id we never issued (or already dropped): stop that stream only.
-            reader.Stream.StopSending((ulong)MoqErrorCode.NotFound);
-            return;
-        }
-        GroupProducer group;
         try
         {
-            group = track.AppendGroup(header.Sequence);
-        }
-        catch (Exception ex) when (ex is ProtocolException or InvalidOperationException)
-        {
-            reader.Stream.StopSending((ulong)MoqErrorCode.Duplicate);
-            return;
-        }
-        long frames = 0, bytes = 0, timestamp = 0;
-        try
-        {
-            while (true)
+            var header = await reader.ReadMessageAsync<GroupHeader>(Version, session.Token).ConfigureAwait(false);
+            TrackProducer? track;
+            lock (_lock)
+                _subscriptions.TryGetValue(header.SubscribeId, out track);
+            if (track is null)
             {
-                ulong size;
-                if (Version.HasTrackInfo())
-                {
-                    if (await reader.TryReadVarIntAsync(session.Token).ConfigureAwait(false) is not { } delta)
-                        break;
-                    timestamp += VarInt.ZigZagDecode(delta);
-                    size = await reader.ReadVarIntAsync(session.Token).ConfigureAwait(false);
-                }
-                else
-                {
-                    if (await reader.TryReadVarIntAsync(session.Token).ConfigureAwait(false) is not { } s)
-                        break;
-                    size = s;
-                    // Older versions carry no timestamps: stamp with our monotonic clock in milliseconds.
-                    timestamp = (long)(Stopwatch.GetTimestamp() * 1000.0 / Stopwatch.Frequency);
-                }
-                if (size > (ulong)session.Limits.MaxFrameSize)
-                    throw new ProtocolException(MoqErrorCode.FrameTooLarge, $"frame of {size} bytes exceeds limit {session.Limits.MaxFrameSize}");
-                if (size == 0)
-                {
-                    group.WriteFrame(ReadOnlyMemory<byte>.Empty, timestamp);
-                }
-                else
-                {
-                    // Pooled: the group returns the array once no reader and no send queue can see it.
-                    var payload = PayloadPool.Shared.Rent((int)size);
-                    try
-                    {
-                        await reader.ReadExactlyAsync(payload.AsMemory(0, (int)size), session.Token).ConfigureAwait(false);
-                        group.WritePooledFrame(payload, (int)size, timestamp);
-                    }
-                    catch
-                    {
-                        // Never shared with anyone: safe to hand back.
-                        PayloadPool.Shared.Return(payload);
-                        throw;
-                    }
-                }
-                frames++;
-                bytes += (long)size;
+                // A group for an id we never issued (or already dropped): stop that stream only.
+                reader.Stream.StopSending((ulong)MoqErrorCode.NotFound);
+                return;
             }
-            group.Finish();
-            session.Options.Observer?.GroupReceived(frames, bytes);
+            GroupProducer group;
+            try
+            {
+                group = track.AppendGroup(header.Sequence);
+            }
+            catch (Exception ex) when (ex is ProtocolException or InvalidOperationException)
+            {
+                reader.Stream.StopSending((ulong)MoqErrorCode.Duplicate);
+                return;
+            }
+            long frames = 0, bytes = 0, timestamp = 0;
+            try
+            {
+                while (true)
+                {
+                    ulong size;
+                    if (Version.HasTrackInfo())
+                    {
+                        if (await reader.TryReadVarIntAsync(session.Token).ConfigureAwait(false) is not { } delta)
+                            break;
+                        timestamp += VarInt.ZigZagDecode(delta);
+                        size = await reader.ReadVarIntAsync(session.Token).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        if (await reader.TryReadVarIntAsync(session.Token).ConfigureAwait(false) is not { } s)
+                            break;
+                        size = s;
+                        // Older versions carry no timestamps: stamp with our monotonic clock in milliseconds.
+                        timestamp = (long)(Stopwatch.GetTimestamp() * 1000.0 / Stopwatch.Frequency);
+                    }
+                    if (size > (ulong)session.Limits.MaxFrameSize)
+                        throw new ProtocolException(MoqErrorCode.FrameTooLarge, $"frame of {size} bytes exceeds limit {session.Limits.MaxFrameSize}");
+                    if (size == 0)
+                    {
+                        group.WriteFrame(ReadOnlyMemory<byte>.Empty, timestamp);
+                    }
+                    else
+                    {
+                        // Pooled: the group returns the array once no reader and no send queue can see it.
+                        var payload = PayloadPool.Shared.Rent((int)size);
+                        try
+                        {
+                            await reader.ReadExactlyAsync(payload.AsMemory(0, (int)size), session.Token).ConfigureAwait(false);
+                            group.WritePooledFrame(payload, (int)size, timestamp);
+                        }
+                        catch
+                        {
+                            // Never shared with anyone: safe to hand back.
+                            PayloadPool.Shared.Return(payload);
+                            throw;
+                        }
+                    }
+                    frames++;
+                    bytes += (long)size;
+                }
+                group.Finish();
+                session.Options.Observer?.GroupReceived(frames, bytes);
+            }
+            catch (StreamAbortedException ex)
+            {
+                group.Abort(Enum.IsDefined(typeof(MoqErrorCode), ex.Code) ? (MoqErrorCode)ex.Code : MoqErrorCode.Cancel);
+            }
+            catch (InvalidOperationException) when (group.IsClosed)
+            {
+                // The track ended under this group (its last subscriber left, or it was closed here): nobody wants the
+                // rest of the stream. A race, not an error: stop it quietly.
+                reader.Stream.StopSending((ulong)MoqErrorCode.Cancel);
+            }
+            catch (Exception)
+            {
+                group.Abort(MoqErrorCode.Cancel);
+                throw;
+            }
         }
-        catch (StreamAbortedException ex)
+        catch (Exception ex)
         {
-            group.Abort(Enum.IsDefined(typeof(MoqErrorCode), ex.Code) ? (MoqErrorCode)ex.Code : MoqErrorCode.Cancel);
+            session.HandleStreamError(ex, null, reader.Stream);
         }
-        catch (InvalidOperationException) when (group.IsClosed)
+        finally
         {
-            // The track ended under this group (its last subscriber left, or it was closed here): nobody wants the
-            // rest of the stream. A race, not an error: stop it quietly.
-            reader.Stream.StopSending((ulong)MoqErrorCode.Cancel);
-        }
-        catch (Exception)
-        {
-            group.Abort(MoqErrorCode.Cancel);
-            throw;
+            reader.Dispose();
         }
     }
 }

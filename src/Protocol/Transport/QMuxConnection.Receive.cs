@@ -254,8 +254,8 @@ public sealed partial class QMuxConnection
         stream.Received = finalSize;
         stream.PeerResetCode = frame.ErrorCode;
         // Unread and never-sent bytes are given back to the connection window.
-        long discarded = stream.RecvBuffer.Length;
-        stream.RecvBuffer.Clear();
+        long discarded = stream.RecvBuffered;
+        stream.ClearBuffers();
         OnConsumed(stream, discarded + gap);
         WakeReader(stream);
         MarkRecvDone(stream);
@@ -303,7 +303,8 @@ public sealed partial class QMuxConnection
                 ? new QMuxStream(this, streamId, hasSend: true, hasRecv: true, _peerStreamDataBidiLocal, RecvWindow(_options.InitialMaxStreamDataBidiRemote))
                 : new QMuxStream(this, streamId, hasSend: false, hasRecv: true, 0, RecvWindow(_options.InitialMaxStreamDataUni));
             _streams.Add(streamId, stream);
-            (direction == Bidi ? _acceptBidi : _acceptUni).Writer.TryWrite(stream);
+            _accepted[direction].Enqueue(stream);
+            _acceptors[direction].WakeAll();
             found = stream;
         }
         _peerOpened[direction] = index + 1;
@@ -312,8 +313,19 @@ public sealed partial class QMuxConnection
 
     private static void WakeReader(QMuxStream stream)
     {
-        Release(stream.ReadWaiter);
+        var waiter = stream.ReadWaiter;
         stream.ReadWaiter = null;
+        waiter?.Wake();
+    }
+
+    /// <summary>A cancelled read's waiter leaves its stream (from the token's callback).</summary>
+    internal void RemoveReadWaiter(QMuxStream stream, AsyncWaiter waiter)
+    {
+        lock (_sync)
+        {
+            if (stream.ReadWaiter == waiter)
+                stream.ReadWaiter = null;
+        }
     }
 
     // ------------------------------------------------------------------ application reads
@@ -321,33 +333,46 @@ public sealed partial class QMuxConnection
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<int> ReadAsync(QMuxStream stream, Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        while (true)
+        // Borrowed only to park: a reader that keeps up parks once per record, and a pooled waiter makes that free.
+        AsyncWaiter? waiter = null;
+        try
         {
-            Task wait;
-            lock (_sync)
+            while (true)
             {
-                if (stream.PeerResetCode is ulong code)
-                    throw new StreamAbortedException(code, $"peer reset stream {stream.Id} ({code})");
-                if (stream.StopSent)
-                    throw new StreamAbortedException(stream.StopCode, $"stream {stream.Id} was stopped locally ({stream.StopCode})");
-                if (stream.RecvBuffer.Length > 0)
+                ValueTask wait;
+                lock (_sync)
                 {
-                    if (buffer.IsEmpty)
+                    if (stream.PeerResetCode is ulong code)
+                        throw new StreamAbortedException(code, $"peer reset stream {stream.Id} ({code})");
+                    if (stream.StopSent)
+                        throw new StreamAbortedException(stream.StopCode, $"stream {stream.Id} was stopped locally ({stream.StopCode})");
+                    if (stream.RecvBuffered > 0)
+                    {
+                        if (buffer.IsEmpty)
+                            return 0;
+                        int n = stream.RecvBuffer.Read(buffer.Span);
+                        OnConsumed(stream, n);
+                        return n;
+                    }
+                    if (stream.FinReceived && stream.Consumed == stream.FinalSize)
+                    {
+                        MarkRecvDone(stream);
                         return 0;
-                    int n = stream.RecvBuffer.Read(buffer.Span);
-                    OnConsumed(stream, n);
-                    return n;
+                    }
+                    ThrowIfClosed();
+                    if (stream.ReadWaiter is not null)
+                        throw new InvalidOperationException($"stream {stream.Id} already has a read pending");
+                    waiter ??= AsyncWaiter.Rent();
+                    stream.ReadWaiter = waiter;
+                    wait = waiter.Arm(stream, cancellationToken);
                 }
-                if (stream.FinReceived && stream.Consumed == stream.FinalSize)
-                {
-                    MarkRecvDone(stream);
-                    return 0;
-                }
-                ThrowIfClosed();
-                stream.ReadWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                wait = stream.ReadWaiter.Task;
+                await wait.ConfigureAwait(false);
             }
-            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (waiter is not null)
+                AsyncWaiter.Return(waiter);
         }
     }
 
@@ -359,8 +384,9 @@ public sealed partial class QMuxConnection
                 return;
             stream.StopSent = true;
             stream.StopCode = code;
-            long discarded = stream.RecvBuffer.Length;
-            stream.RecvBuffer.Clear();
+            long discarded = stream.RecvBuffered;
+            if (discarded > 0)
+                stream.RecvBuffer.Clear();
             OnConsumed(stream, discarded);
             if (stream.FinReceived)
             {

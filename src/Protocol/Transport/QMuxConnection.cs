@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -35,9 +35,13 @@ public sealed partial class QMuxConnection : IMoqConnection
     private readonly ILogger _logger;
     private readonly Lock _sync = new();
     private readonly Dictionary<long, QMuxStream> _streams = new();
-    private readonly Channel<QMuxStream> _acceptBidi = Channel.CreateUnbounded<QMuxStream>(new UnboundedChannelOptions { SingleWriter = true });
-    private readonly Channel<QMuxStream> _acceptUni = Channel.CreateUnbounded<QMuxStream>(new UnboundedChannelOptions { SingleWriter = true });
-    private readonly Queue<TaskCompletionSource<QMuxStream>>[] _openWaiters = [new(), new()];
+    // Peer-opened streams not yet accepted, per direction, and the acceptors parked on them (under _sync). A plain
+    // queue holds nothing until used; an unbounded Channel<T> costs an idle session a queue segment per direction
+    // and every parked accept a wait object.
+    private PerDirection<Queue<QMuxStream>> _accepted;
+    private PerDirection<WaiterList> _acceptors;
+    // Openers waiting for stream credit; created when one has to wait.
+    private PerDirection<Queue<TaskCompletionSource<QMuxStream>>?> _openWaiters;
     private readonly TaskCompletionSource<ConnectionCloseInfo> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _sendAbort = new();
     private readonly CancellationTokenSource _receiveAbort = new();
@@ -49,8 +53,8 @@ public sealed partial class QMuxConnection : IMoqConnection
     private long _peerStreamDataBidiLocal;
     private long _peerStreamDataBidiRemote;
     private long _peerStreamDataUni;
-    private readonly long[] _peerMaxStreams = new long[2];
-    private readonly long[] _localOpened = new long[2];
+    private PerDirection<long> _peerMaxStreams;
+    private PerDirection<long> _localOpened;
     private int _peerRecordLimit;
 
     // Our limits on what the peer sends.
@@ -58,9 +62,9 @@ public sealed partial class QMuxConnection : IMoqConnection
     private long _connRecvMax;
     private long _connReceived;
     private long _connConsumed;
-    private readonly long[] _localMaxStreams = new long[2];
-    private readonly long[] _peerOpened = new long[2];
-    private readonly bool[] _maxStreamsPending = new bool[2];
+    private PerDirection<long> _localMaxStreams;
+    private PerDirection<long> _peerOpened;
+    private PerDirection<bool> _maxStreamsPending;
     private bool _maxDataPending;
     private long _legacyBuffered;
 
@@ -98,6 +102,11 @@ public sealed partial class QMuxConnection : IMoqConnection
         _options = options ?? QMuxOptions.Default;
         _logger = logger ?? NullLogger.Instance;
 
+        for (var direction = Bidi; direction <= Uni; direction++)
+        {
+            _accepted[direction] = new Queue<QMuxStream>();
+            _acceptors[direction] = new WaiterList(_sync);
+        }
         _peerRecordLimit = IsMultiFrame ? (int)QMuxTransportParameters.DefaultMaxRecordSize : WebSocketRecordLimit;
         _localMaxStreams[Bidi] = _options.InitialMaxStreamsBidi;
         _localMaxStreams[Uni] = _options.InitialMaxStreamsUni;
@@ -164,21 +173,51 @@ public sealed partial class QMuxConnection : IMoqConnection
         await OpenAsync(Uni, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
-    public async ValueTask<IBidiStream?> AcceptBidiAsync(CancellationToken cancellationToken = default) =>
-        await AcceptAsync(_acceptBidi.Reader, cancellationToken).ConfigureAwait(false);
+    public ValueTask<IBidiStream?> AcceptBidiAsync(CancellationToken cancellationToken = default) =>
+        TryAccept(Bidi, out var stream, null, cancellationToken, out _)
+            ? new ValueTask<IBidiStream?>(stream)
+            : AcceptSlowAsync<IBidiStream>(Bidi, cancellationToken);
 
     /// <inheritdoc />
-    public async ValueTask<IRecvStream?> AcceptUniAsync(CancellationToken cancellationToken = default) =>
-        await AcceptAsync(_acceptUni.Reader, cancellationToken).ConfigureAwait(false);
+    public ValueTask<IRecvStream?> AcceptUniAsync(CancellationToken cancellationToken = default) =>
+        TryAccept(Uni, out var stream, null, cancellationToken, out _)
+            ? new ValueTask<IRecvStream?>(stream)
+            : AcceptSlowAsync<IRecvStream>(Uni, cancellationToken);
 
-    private static async ValueTask<QMuxStream?> AcceptAsync(ChannelReader<QMuxStream> reader, CancellationToken cancellationToken)
+    /// <summary>
+    /// True with the next accepted stream, or with null once the connection closed; false when it must wait: with
+    /// <paramref name="waiter"/> parked (<paramref name="wait"/>), or without one to park.
+    /// </summary>
+    private bool TryAccept(int direction, out QMuxStream? stream, AsyncWaiter? waiter, CancellationToken cancellationToken, out ValueTask wait)
     {
-        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        lock (_sync)
         {
-            if (reader.TryRead(out var stream))
-                return stream;
+            wait = default;
+            if (_accepted[direction].TryDequeue(out stream) || _closeInfo is not null)
+                return true;
+            if (waiter is not null)
+                wait = _acceptors[direction].Park(waiter, cancellationToken);
+            return false;
         }
-        return null;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<T?> AcceptSlowAsync<T>(int direction, CancellationToken cancellationToken) where T : class
+    {
+        var waiter = AsyncWaiter.Rent();
+        try
+        {
+            while (true)
+            {
+                if (TryAccept(direction, out var stream, waiter, cancellationToken, out var wait))
+                    return stream as T;
+                await wait.ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            AsyncWaiter.Return(waiter);
+        }
     }
 
     private async ValueTask<QMuxStream> OpenAsync(int direction, CancellationToken cancellationToken)
@@ -187,10 +226,10 @@ public sealed partial class QMuxConnection : IMoqConnection
         lock (_sync)
         {
             ThrowIfClosed();
-            if (_openWaiters[direction].Count == 0 && CanOpen(direction))
+            if ((_openWaiters[direction]?.Count ?? 0) == 0 && CanOpen(direction))
                 return RegisterLocalStream(direction);
             waiter = new TaskCompletionSource<QMuxStream>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _openWaiters[direction].Enqueue(waiter);
+            (_openWaiters[direction] ??= new Queue<TaskCompletionSource<QMuxStream>>()).Enqueue(waiter);
         }
         using (cancellationToken.Register(static w => ((TaskCompletionSource<QMuxStream>)w!).TrySetCanceled(), waiter))
             return await waiter.Task.ConfigureAwait(false);
@@ -201,7 +240,8 @@ public sealed partial class QMuxConnection : IMoqConnection
     /// <summary>Hands stream credit to waiting openers in order. Caller holds the lock.</summary>
     private void ServeOpenWaiters(int direction)
     {
-        var waiters = _openWaiters[direction];
+        if (_openWaiters[direction] is not { } waiters)
+            return;
         while (waiters.Count > 0 && CanOpen(direction))
         {
             var waiter = waiters.Dequeue();
@@ -260,15 +300,15 @@ public sealed partial class QMuxConnection : IMoqConnection
             streams = [.. _streams.Values];
             foreach (var queue in _openWaiters)
             {
+                if (queue is null)
+                    continue;
                 openers.AddRange(queue);
                 queue.Clear();
             }
             foreach (var stream in streams)
             {
-                stream.SendBuffer.Clear();
-                stream.RecvBuffer.Clear();
-                Release(stream.ReadWaiter);
-                stream.ReadWaiter = null;
+                stream.ClearBuffers();
+                WakeReader(stream);
                 Release(stream.DrainWaiter);
                 stream.DrainWaiter = null;
             }
@@ -276,13 +316,15 @@ public sealed partial class QMuxConnection : IMoqConnection
             _ready.Clear();
             _connBlocked.Clear();
             _control.Clear();
-            // Under the lock: the reader adds accepted streams under it too.
-            _acceptBidi.Writer.TryComplete();
-            _acceptUni.Writer.TryComplete();
+            // Streams nobody accepted give their pooled buffers back; parked acceptors see the close.
+            foreach (var queue in _accepted)
+            {
+                while (queue.TryDequeue(out var s))
+                    s.ClearBuffers();
+            }
+            foreach (var acceptors in _acceptors)
+                acceptors.WakeAll();
         }
-        // Drain streams nobody accepted so their pooled buffers go back.
-        while (_acceptBidi.Reader.TryRead(out var s)) { s.RecvBuffer.Clear(); }
-        while (_acceptUni.Reader.TryRead(out var s)) { s.RecvBuffer.Clear(); }
         var error = new ConnectionClosedException(info.Code, $"connection closed: {info.Reason}");
         foreach (var opener in openers)
             opener.TrySetException(error);
@@ -330,5 +372,12 @@ public sealed partial class QMuxConnection : IMoqConnection
         await _readerTask.ConfigureAwait(false);
         _sendAbort.Dispose();
         _receiveAbort.Dispose();
+    }
+
+    /// <summary>One value per stream direction (index <c>Bidi</c> or <c>Uni</c>), inline: no array per connection.</summary>
+    [InlineArray(2)]
+    private struct PerDirection<T>
+    {
+        private T _element;
     }
 }

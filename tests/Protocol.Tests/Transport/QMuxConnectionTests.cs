@@ -376,3 +376,51 @@ public class QMuxConnectionTests
         Assert.All(results, r => Assert.Equal(RandomBytes(50_000, seed: (int)r.Item1), r.Item2));
     }
 }
+
+public class QMuxParkedReadTests
+{
+    [Fact]
+    public async Task A_cancelled_read_can_be_followed_by_another_that_gets_the_data()
+    {
+        var (client, server, _, _) = Pair(QMuxWireFormat.Qmux01);
+        await using var c = client;
+        await using var s = server;
+        var uni = await client.OpenUniAsync().AsTask().WaitAsync(Guard);
+        await uni.WriteAsync("a"u8.ToArray());
+        var recv = (await server.AcceptUniAsync().AsTask().WaitAsync(Guard))!;
+        var buffer = new byte[8];
+        Assert.Equal(1, await recv.ReadAsync(buffer).AsTask().WaitAsync(Guard));
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var cts = new CancellationTokenSource();
+            var parked = recv.ReadAsync(buffer, cts.Token).AsTask();
+            await Task.Delay(20);
+            Assert.False(parked.IsCompleted);
+            await cts.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => parked.WaitAsync(Guard));
+        }
+
+        var next = recv.ReadAsync(buffer).AsTask();
+        await uni.WriteAsync("bc"u8.ToArray(), fin: true);
+        Assert.Equal(2, await next.WaitAsync(Guard));
+        Assert.Equal(0, await recv.ReadAsync(buffer).AsTask().WaitAsync(Guard));
+    }
+
+    [Fact]
+    public async Task A_parked_read_fails_when_the_connection_closes()
+    {
+        var (client, server, _, _) = Pair(QMuxWireFormat.Qmux01);
+        await using var c = client;
+        await using var s = server;
+        var uni = await client.OpenUniAsync().AsTask().WaitAsync(Guard);
+        await uni.WriteAsync("a"u8.ToArray());
+        var recv = (await server.AcceptUniAsync().AsTask().WaitAsync(Guard))!;
+        var buffer = new byte[8];
+        Assert.Equal(1, await recv.ReadAsync(buffer).AsTask().WaitAsync(Guard));
+        var parked = recv.ReadAsync(buffer).AsTask();
+        await Task.Delay(20);
+        server.Close(0, "bye");
+        await Assert.ThrowsAsync<ConnectionClosedException>(() => parked.WaitAsync(Guard));
+    }
+}

@@ -1,0 +1,132 @@
+using System.Threading.Tasks.Sources;
+
+namespace MoqCluster.Protocol.Transport;
+
+/// <summary>Where a parked <see cref="AsyncWaiter"/> is registered: told when a cancellation takes it out.</summary>
+internal interface IWaiterOwner
+{
+    /// <summary>Forgets <paramref name="waiter"/> if it is still registered; takes the owner's own lock. Idempotent.</summary>
+    void Remove(AsyncWaiter waiter);
+}
+
+/// <summary>
+/// A reusable, cancellable wait for one waiter at a time: what a parked reader awaits instead of a new
+/// <see cref="TaskCompletionSource"/> plus a <see cref="Task.WaitAsync(CancellationToken)"/> promise for its token on
+/// every wait. A relay's readers park once per frame (every subscriber's group reader, every stream reader), so
+/// those two objects were most of what it allocated per forwarded frame. Borrow one from <see cref="Rent"/> for a
+/// wait and give it back with <see cref="Return"/> once the wait has been awaited.
+/// </summary>
+/// <remarks>
+/// <para>The owner arms it under its lock (<see cref="Arm"/>), after deciding to park, and wakes it under the same
+/// lock (<see cref="Wake"/>); exactly one of the wake and the token's cancellation completes each wait.
+/// Continuations always run on the thread pool, never inside the owner's lock.</para>
+/// <para>A wake may be spurious (an owner may wake a waiter whose condition has not changed): callers re-check their
+/// state in a loop, as they did with the task-based watch.</para>
+/// </remarks>
+internal sealed class AsyncWaiter : IValueTaskSource
+{
+    private static readonly Action<object?, CancellationToken> OnCancel = static (state, token) => ((AsyncWaiter)state!).Cancel(token);
+
+    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+    private CancellationTokenRegistration _registration;
+    private IWaiterOwner? _owner;
+    private int _armed;
+
+    /// <summary>The owner list's links while parked; guarded by the owner's lock.</summary>
+    internal AsyncWaiter? Previous;
+
+    /// <inheritdoc cref="Previous" />
+    internal AsyncWaiter? Next;
+
+    /// <summary>True while parked in an owner's list; guarded by the owner's lock.</summary>
+    internal bool Linked;
+
+    /// <summary>
+    /// Starts a wait. Call under the owner's lock, after registering the waiter with <paramref name="owner"/> (if any).
+    /// A token that is already cancelled completes the wait at once (the owner's <see cref="IWaiterOwner.Remove"/>
+    /// then runs on this thread, inside the owner's lock, so that lock must be reentrant).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A wait is already pending.</exception>
+    public ValueTask Arm(IWaiterOwner? owner, CancellationToken cancellationToken)
+    {
+        if (_armed != 0)
+            throw new InvalidOperationException("a wait is already pending on this waiter");
+        _core.Reset();
+        _owner = owner;
+        Volatile.Write(ref _armed, 1);
+        if (cancellationToken.CanBeCanceled)
+            _registration = cancellationToken.UnsafeRegister(OnCancel, this);
+        return new ValueTask(this, _core.Version);
+    }
+
+    /// <summary>Completes the pending wait, if any. Call under the owner's lock, after unregistering the waiter.</summary>
+    public void Wake()
+    {
+        if (Interlocked.Exchange(ref _armed, 0) == 1)
+            _core.SetResult(true);
+    }
+
+    private void Cancel(CancellationToken token)
+    {
+        // Out of the owner's list first, so nothing can wake this waiter once its wait is over.
+        _owner?.Remove(this);
+        if (Interlocked.Exchange(ref _armed, 0) == 1)
+            _core.SetException(new OperationCanceledException(token));
+    }
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _core.GetStatus(token);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+
+    void IValueTaskSource.GetResult(short token)
+    {
+        // Waits for a cancellation callback still running elsewhere, so none can touch the next wait. Never called
+        // inside the owner's lock (the callback takes it), nor inline from Wake or Cancel (continuations are queued).
+        _registration.Dispose();
+        _registration = default;
+        _owner = null;
+        _core.GetResult(token);
+    }
+
+    // ------------------------------------------------------------------ pool
+
+    /// <summary>Free waiters kept; enough for every reader of a large fan-out parking on the same frame.</summary>
+    private const int MaxPooled = 1 << 16;
+
+    private static readonly Lock PoolLock = new();
+    private static AsyncWaiter[] _pool = new AsyncWaiter[64];
+    private static int _pooled;
+
+    /// <summary>A waiter for one wait: from the pool, or new.</summary>
+    public static AsyncWaiter Rent()
+    {
+        lock (PoolLock)
+        {
+            if (_pooled > 0)
+            {
+                var waiter = _pool[--_pooled];
+                _pool[_pooled] = null!;
+                return waiter;
+            }
+        }
+        return new AsyncWaiter();
+    }
+
+    /// <summary>Gives back a waiter whose last wait has been awaited (or that never waited); one still pending is dropped.</summary>
+    public static void Return(AsyncWaiter waiter)
+    {
+        if (Volatile.Read(ref waiter._armed) != 0)
+            return;
+        lock (PoolLock)
+        {
+            if (_pooled == _pool.Length)
+            {
+                if (_pool.Length >= MaxPooled)
+                    return;
+                Array.Resize(ref _pool, _pool.Length * 2);
+            }
+            _pool[_pooled++] = waiter;
+        }
+    }
+}
