@@ -9,10 +9,11 @@ namespace MoqCluster.Protocol.Transport;
 public sealed partial class WebSocketServerChannel
 {
     /// <summary>
-    /// Send buffers are rented in segments of this size: several 16 KiB records per write, and still below the
-    /// large-object heap threshold so the pool's misses stay cheap.
+    /// Send buffers are rented in segments of this size: a whole QMux batch (64 KiB of records, four full 16 KiB
+    /// records with their headers) in one write, and still below the large-object heap threshold so the pool's
+    /// misses stay cheap.
     /// </summary>
-    private const int SegmentSize = 64 * 1024;
+    private const int SegmentSize = 80 * 1024;
 
     /// <summary>Smallest segment rented for a lone record or control frame.</summary>
     private const int MinSegmentSize = 256;
