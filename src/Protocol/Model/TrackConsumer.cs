@@ -10,7 +10,8 @@ namespace MoqCluster.Protocol.Model;
 public sealed class TrackConsumer : IDisposable
 {
     private readonly TrackProducer _track;
-    private readonly List<GroupProducer> _held = [];
+    // Groups above the end group, held until an update raises it; created by the first such group.
+    private List<GroupProducer>? _held;
     private long _cursor;
     private int _disposed;
 
@@ -158,6 +159,7 @@ public sealed class TrackConsumer : IDisposable
 
     internal void Hold(GroupProducer group)
     {
+        _held ??= [];
         if (_held.Count >= TrackProducer.MaxCachedGroups)
             _held.RemoveAt(0);
         _held.Add(group);
@@ -165,7 +167,7 @@ public sealed class TrackConsumer : IDisposable
 
     internal GroupProducer? TakeReleased()
     {
-        if (_held.Count == 0)
+        if (_held is not { Count: > 0 })
             return null;
         var now = Environment.TickCount64;
         for (var i = 0; i < _held.Count; i++)

@@ -299,7 +299,7 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
     private async Task RunWorkerAsync(GroupWorker worker)
     {
         // Not on the main loop's thread: it goes straight back to waiting for the next group.
-        await Task.Yield();
+        await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
         while (true)
         {
             GroupProducer? group;

@@ -23,7 +23,7 @@ internal interface IWaiterOwner
 /// <para>A wake may be spurious (an owner may wake a waiter whose condition has not changed): callers re-check their
 /// state in a loop, as they did with the task-based watch.</para>
 /// </remarks>
-internal sealed class AsyncWaiter : IValueTaskSource
+internal sealed class AsyncWaiter : IValueTaskSource, IValueTaskSource<int>
 {
     private static readonly Action<object?, CancellationToken> OnCancel = static (state, token) => ((AsyncWaiter)state!).Cancel(token);
 
@@ -31,6 +31,8 @@ internal sealed class AsyncWaiter : IValueTaskSource
     private CancellationTokenRegistration _registration;
     private IWaiterOwner? _owner;
     private int _armed;
+    // Set by ArmOnce: the wait is handed out as the task itself, and the waiter goes back to the pool when it is awaited.
+    private bool _oneShot;
 
     /// <summary>The owner list's links while parked; guarded by the owner's lock.</summary>
     internal AsyncWaiter? Previous;
@@ -57,6 +59,17 @@ internal sealed class AsyncWaiter : IValueTaskSource
         if (cancellationToken.CanBeCanceled)
             _registration = cancellationToken.UnsafeRegister(OnCancel, this);
         return new ValueTask(this, _core.Version);
+    }
+
+    /// <summary>
+    /// Like <see cref="Arm"/>, for a waiter rented for this one wait and handed out as the task itself (result 0):
+    /// it returns to the pool when awaited, so a parked caller holds nothing else, not even a state machine.
+    /// </summary>
+    public ValueTask<int> ArmOnce(IWaiterOwner? owner, CancellationToken cancellationToken)
+    {
+        _oneShot = true;
+        _ = Arm(owner, cancellationToken);
+        return new ValueTask<int>(this, _core.Version);
     }
 
     /// <summary>Completes the pending wait, if any. Call under the owner's lock, after unregistering the waiter.</summary>
@@ -87,6 +100,29 @@ internal sealed class AsyncWaiter : IValueTaskSource
         _registration = default;
         _owner = null;
         _core.GetResult(token);
+    }
+
+    ValueTaskSourceStatus IValueTaskSource<int>.GetStatus(short token) => _core.GetStatus(token);
+
+    void IValueTaskSource<int>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+
+    int IValueTaskSource<int>.GetResult(short token)
+    {
+        try
+        {
+            ((IValueTaskSource)this).GetResult(token);
+            return 0;
+        }
+        finally
+        {
+            // Awaited exactly once (the ValueTask contract): nothing touches this waiter after this.
+            if (_oneShot)
+            {
+                _oneShot = false;
+                Return(this);
+            }
+        }
     }
 
     // ------------------------------------------------------------------ pool

@@ -8,18 +8,32 @@ namespace MoqCluster.Protocol.Transport;
 /// once when it leaves the cache (30 or more arrays of one size per track, from many tracks together), and a
 /// fan-out relay has hundreds of receive chunks in flight: far more than the shared pool keeps per size, so it
 /// would drop most of them and allocate again. Each size class here keeps up to <see cref="BytesPerSize"/>
-/// bytes of free arrays; larger arrays are not pooled.
+/// bytes of free arrays (the AppContext value <c>MoqCluster.PayloadPool.BytesPerSize</c>, e.g. a
+/// <c>RuntimeHostConfigurationOption</c>, overrides it); larger arrays are not pooled.
 /// </summary>
 internal sealed class PayloadPool : ArrayPool<byte>
 {
-    /// <summary>The pool every session receives into.</summary>
-    public static new PayloadPool Shared { get; } = new();
-
     private const int MinShift = 8;   // 256 B
     private const int MaxShift = 20;  // 1 MiB
 
-    /// <summary>Free bytes kept per size class (at least 16 arrays).</summary>
-    public const int BytesPerSize = 4 * 1024 * 1024;
+    /// <summary>Default free bytes kept per size class (at least 16 arrays).</summary>
+    public const int DefaultBytesPerSize = 4 * 1024 * 1024;
+
+    /// <summary>The AppContext value that overrides <see cref="DefaultBytesPerSize"/> (bytes, read once at start).</summary>
+    public const string BytesPerSizeSwitch = "MoqCluster.PayloadPool.BytesPerSize";
+
+    /// <summary>Free bytes kept per size class.</summary>
+    public static int BytesPerSize { get; } = AppContext.GetData(BytesPerSizeSwitch) switch
+    {
+        int bytes when bytes > 0 => bytes,
+        long bytes when bytes > 0 => (int)Math.Min(bytes, int.MaxValue),
+        string text when int.TryParse(text, out var bytes) && bytes > 0 => bytes,
+        _ => DefaultBytesPerSize,
+    };
+
+    // After BytesPerSize: static initializers run in text order, and the pool's classes read it.
+    /// <summary>The pool every session receives into.</summary>
+    public static new PayloadPool Shared { get; } = new();
 
     private readonly SizeClass[] _classes = new SizeClass[MaxShift - MinShift + 1];
 

@@ -11,6 +11,8 @@ public sealed partial class QMuxConnection
     /// <summary>Receives records and dispatches their frames until the channel ends; never throws.</summary>
     private async Task ReadLoopAsync()
     {
+        // Started by a direct call (no Task.Run wrapper task per connection): leave the caller at once.
+        await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
         try
         {
             while (true)
@@ -303,8 +305,7 @@ public sealed partial class QMuxConnection
                 ? new QMuxStream(this, streamId, hasSend: true, hasRecv: true, _peerStreamDataBidiLocal, RecvWindow(_options.InitialMaxStreamDataBidiRemote))
                 : new QMuxStream(this, streamId, hasSend: false, hasRecv: true, 0, RecvWindow(_options.InitialMaxStreamDataUni));
             _streams.Add(streamId, stream);
-            _accepted[direction].Enqueue(stream);
-            _acceptors[direction].WakeAll();
+            DeliverAccepted(direction, stream);
             found = stream;
         }
         _peerOpened[direction] = index + 1;
@@ -330,11 +331,30 @@ public sealed partial class QMuxConnection
 
     // ------------------------------------------------------------------ application reads
 
+    internal ValueTask<int> ReadAsync(QMuxStream stream, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        lock (_sync)
+        {
+            if (TryReadLocked(stream, buffer, out var read))
+                return new ValueTask<int>(read);
+            if (buffer.IsEmpty)
+            {
+                // A zero-byte read waits for bytes or the end without taking any: what idle readers (an idle session's
+                // announcement and subscription streams) park on for hours. The waiter is the task itself, so such a
+                // reader holds no state machine here. Its wake may be early; the caller's next read tells.
+                var waiter = AsyncWaiter.Rent();
+                stream.ReadWaiter = waiter;
+                return waiter.ArmOnce(stream, cancellationToken);
+            }
+        }
+        return ReadSlowAsync(stream, buffer, cancellationToken);
+    }
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    internal async ValueTask<int> ReadAsync(QMuxStream stream, Memory<byte> buffer, CancellationToken cancellationToken)
+    private async ValueTask<int> ReadSlowAsync(QMuxStream stream, Memory<byte> buffer, CancellationToken cancellationToken)
     {
         // Borrowed only to park: a reader that keeps up parks once per record, and a pooled waiter makes that free.
-        AsyncWaiter? waiter = null;
+        var waiter = AsyncWaiter.Rent();
         try
         {
             while (true)
@@ -342,27 +362,8 @@ public sealed partial class QMuxConnection
                 ValueTask wait;
                 lock (_sync)
                 {
-                    if (stream.PeerResetCode is ulong code)
-                        throw new StreamAbortedException(code, $"peer reset stream {stream.Id} ({code})");
-                    if (stream.StopSent)
-                        throw new StreamAbortedException(stream.StopCode, $"stream {stream.Id} was stopped locally ({stream.StopCode})");
-                    if (stream.RecvBuffered > 0)
-                    {
-                        if (buffer.IsEmpty)
-                            return 0;
-                        int n = stream.RecvBuffer.Read(buffer.Span);
-                        OnConsumed(stream, n);
-                        return n;
-                    }
-                    if (stream.FinReceived && stream.Consumed == stream.FinalSize)
-                    {
-                        MarkRecvDone(stream);
-                        return 0;
-                    }
-                    ThrowIfClosed();
-                    if (stream.ReadWaiter is not null)
-                        throw new InvalidOperationException($"stream {stream.Id} already has a read pending");
-                    waiter ??= AsyncWaiter.Rent();
+                    if (TryReadLocked(stream, buffer, out var read))
+                        return read;
                     stream.ReadWaiter = waiter;
                     wait = waiter.Arm(stream, cancellationToken);
                 }
@@ -371,9 +372,38 @@ public sealed partial class QMuxConnection
         }
         finally
         {
-            if (waiter is not null)
-                AsyncWaiter.Return(waiter);
+            AsyncWaiter.Return(waiter);
         }
+    }
+
+    /// <summary>
+    /// Reads what is there (true with the count; 0 at the end, or for a zero-byte read with bytes buffered), throws for
+    /// a reset, stopped or closed stream, or returns false when the caller must park a waiter. Caller holds the lock.
+    /// </summary>
+    private bool TryReadLocked(QMuxStream stream, Memory<byte> buffer, out int read)
+    {
+        read = 0;
+        if (stream.PeerResetCode is ulong code)
+            throw new StreamAbortedException(code, $"peer reset stream {stream.Id} ({code})");
+        if (stream.StopSent)
+            throw new StreamAbortedException(stream.StopCode, $"stream {stream.Id} was stopped locally ({stream.StopCode})");
+        if (stream.RecvBuffered > 0)
+        {
+            if (buffer.IsEmpty)
+                return true;
+            read = stream.RecvBuffer.Read(buffer.Span);
+            OnConsumed(stream, read);
+            return true;
+        }
+        if (stream.FinReceived && stream.Consumed == stream.FinalSize)
+        {
+            MarkRecvDone(stream);
+            return true;
+        }
+        ThrowIfClosed();
+        if (stream.ReadWaiter is not null)
+            throw new InvalidOperationException($"stream {stream.Id} already has a read pending");
+        return false;
     }
 
     internal void StopSending(QMuxStream stream, ulong code)

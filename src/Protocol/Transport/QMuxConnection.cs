@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Threading.Tasks.Sources;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -40,6 +41,7 @@ public sealed partial class QMuxConnection : IMoqConnection
     // and every parked accept a wait object.
     private PerDirection<Queue<QMuxStream>> _accepted;
     private PerDirection<WaiterList> _acceptors;
+    private PerDirection<StreamAcceptor?> _acceptor;
     // Openers waiting for stream credit; created when one has to wait.
     private PerDirection<Queue<TaskCompletionSource<QMuxStream>>?> _openWaiters;
     private readonly TaskCompletionSource<ConnectionCloseInfo> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -159,7 +161,7 @@ public sealed partial class QMuxConnection : IMoqConnection
         if (Interlocked.Exchange(ref _started, 1) != 0)
             return;
         _writerTask = Task.Run(WriteLoopAsync);
-        _readerTask = Task.Run(ReadLoopAsync);
+        _readerTask = ReadLoopAsync();
     }
 
     // ------------------------------------------------------------------ opening and accepting
@@ -173,30 +175,75 @@ public sealed partial class QMuxConnection : IMoqConnection
         await OpenAsync(Uni, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
-    public ValueTask<IBidiStream?> AcceptBidiAsync(CancellationToken cancellationToken = default) =>
-        TryAccept(Bidi, out var stream, null, cancellationToken, out _)
-            ? new ValueTask<IBidiStream?>(stream)
-            : AcceptSlowAsync<IBidiStream>(Bidi, cancellationToken);
+    public ValueTask<IBidiStream?> AcceptBidiAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_sync)
+        {
+            if (TryAcceptLocked(Bidi, out var stream))
+                return new ValueTask<IBidiStream?>(stream);
+            if (ParkAcceptorLocked(Bidi, cancellationToken) is { } acceptor)
+                return new ValueTask<IBidiStream?>(acceptor, acceptor.Version);
+        }
+        return AcceptSlowAsync<IBidiStream>(Bidi, cancellationToken);
+    }
 
     /// <inheritdoc />
-    public ValueTask<IRecvStream?> AcceptUniAsync(CancellationToken cancellationToken = default) =>
-        TryAccept(Uni, out var stream, null, cancellationToken, out _)
-            ? new ValueTask<IRecvStream?>(stream)
-            : AcceptSlowAsync<IRecvStream>(Uni, cancellationToken);
+    public ValueTask<IRecvStream?> AcceptUniAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_sync)
+        {
+            if (TryAcceptLocked(Uni, out var stream))
+                return new ValueTask<IRecvStream?>(stream);
+            if (ParkAcceptorLocked(Uni, cancellationToken) is { } acceptor)
+                return new ValueTask<IRecvStream?>(acceptor, acceptor.Version);
+        }
+        return AcceptSlowAsync<IRecvStream>(Uni, cancellationToken);
+    }
+
+    /// <summary>The next accepted stream (true), null once the connection closed (true), or false to wait. Caller holds the lock.</summary>
+    private bool TryAcceptLocked(int direction, out QMuxStream? stream) =>
+        _accepted[direction].TryDequeue(out stream) || _closeInfo is not null;
 
     /// <summary>
-    /// True with the next accepted stream, or with null once the connection closed; false when it must wait: with
-    /// <paramref name="waiter"/> parked (<paramref name="wait"/>), or without one to park.
+    /// The direction's reusable acceptor, armed for the next stream, when the accept can use it: a session's accept loop
+    /// (one per direction, no token) parks on it for the whole session without a state machine or a waiter. Null for a
+    /// cancellable accept or a second concurrent one; those take the general path. Caller holds the lock.
     /// </summary>
-    private bool TryAccept(int direction, out QMuxStream? stream, AsyncWaiter? waiter, CancellationToken cancellationToken, out ValueTask wait)
+    private StreamAcceptor? ParkAcceptorLocked(int direction, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.CanBeCanceled || _acceptors[direction].HasWaiters)
+            return null;
+        var acceptor = _acceptor[direction] ??= new StreamAcceptor();
+        if (acceptor.InUse)
+            return null;
+        acceptor.Arm();
+        return acceptor;
+    }
+
+    /// <summary>Hands a new peer stream to the parked acceptor, or queues it and wakes the general waiters. Caller holds the lock.</summary>
+    private void DeliverAccepted(int direction, QMuxStream stream)
+    {
+        if (_acceptor[direction] is { Pending: true } acceptor)
+        {
+            acceptor.Complete(stream);
+            return;
+        }
+        _accepted[direction].Enqueue(stream);
+        _acceptors[direction].WakeAll();
+    }
+
+    /// <summary>
+    /// True with the next accepted stream, or with null once the connection closed; false when it must wait, with
+    /// <paramref name="waiter"/> parked (<paramref name="wait"/>).
+    /// </summary>
+    private bool TryAccept(int direction, out QMuxStream? stream, AsyncWaiter waiter, CancellationToken cancellationToken, out ValueTask wait)
     {
         lock (_sync)
         {
             wait = default;
-            if (_accepted[direction].TryDequeue(out stream) || _closeInfo is not null)
+            if (TryAcceptLocked(direction, out stream))
                 return true;
-            if (waiter is not null)
-                wait = _acceptors[direction].Park(waiter, cancellationToken);
+            wait = _acceptors[direction].Park(waiter, cancellationToken);
             return false;
         }
     }
@@ -324,6 +371,11 @@ public sealed partial class QMuxConnection : IMoqConnection
             }
             foreach (var acceptors in _acceptors)
                 acceptors.WakeAll();
+            foreach (var acceptor in _acceptor)
+            {
+                if (acceptor is { Pending: true })
+                    acceptor.Complete(null);
+            }
         }
         var error = new ConnectionClosedException(info.Code, $"connection closed: {info.Reason}");
         foreach (var opener in openers)
@@ -372,6 +424,53 @@ public sealed partial class QMuxConnection : IMoqConnection
         await _readerTask.ConfigureAwait(false);
         _sendAbort.Dispose();
         _receiveAbort.Dispose();
+    }
+
+    /// <summary>
+    /// The single, reusable wait of an accept loop (see <see cref="ParkAcceptorLocked"/>): completed with the next peer
+    /// stream, or null at close. Armed and completed under the connection's lock; continuations run on the pool.
+    /// </summary>
+    private sealed class StreamAcceptor : IValueTaskSource<IBidiStream?>, IValueTaskSource<IRecvStream?>
+    {
+        private ManualResetValueTaskSourceCore<QMuxStream?> _core = new() { RunContinuationsAsynchronously = true };
+        private volatile bool _inUse;
+
+        /// <summary>True from <see cref="Arm"/> to <see cref="Complete"/>.</summary>
+        public bool Pending { get; private set; }
+
+        /// <summary>True from <see cref="Arm"/> until the result is taken: only then may it be armed again.</summary>
+        public bool InUse => _inUse;
+
+        public short Version => _core.Version;
+
+        public void Arm()
+        {
+            _core.Reset();
+            _inUse = true;
+            Pending = true;
+        }
+
+        public void Complete(QMuxStream? stream)
+        {
+            Pending = false;
+            _core.SetResult(stream);
+        }
+
+        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _core.OnCompleted(continuation, state, token, flags);
+
+        IBidiStream? IValueTaskSource<IBidiStream?>.GetResult(short token) => TakeResult(token);
+
+        IRecvStream? IValueTaskSource<IRecvStream?>.GetResult(short token) => TakeResult(token);
+
+        private QMuxStream? TakeResult(short token)
+        {
+            var stream = _core.GetResult(token);
+            _inUse = false;
+            return stream;
+        }
     }
 
     /// <summary>One value per stream direction (index <c>Bidi</c> or <c>Uni</c>), inline: no array per connection.</summary>

@@ -19,5 +19,13 @@ public sealed record SubprotocolSelection(
     public static SubprotocolSelection Reject(string reason) => new(false, null, QMuxWireFormat.Legacy, null, reason);
 
     /// <summary>The transport name for logs and metrics, e.g. <c>websocket/qmux-00</c>.</summary>
-    public string TransportName => $"websocket/{WebSocketSubprotocol.Tag(WireFormat)}";
+    public string TransportName => WireFormat switch
+    {
+        // Constants: every session keeps its transport name for logs and metrics.
+        QMuxWireFormat.Legacy => "websocket/" + WebSocketSubprotocol.LegacyTag,
+        QMuxWireFormat.Qmux00 => "websocket/qmux-00",
+        QMuxWireFormat.Qmux01 => "websocket/qmux-01",
+        QMuxWireFormat.Qmux02 => "websocket/qmux-02",
+        _ => $"websocket/{WebSocketSubprotocol.Tag(WireFormat)}",
+    };
 }

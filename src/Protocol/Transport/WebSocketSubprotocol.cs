@@ -70,6 +70,11 @@ public readonly record struct WebSocketSubprotocol(QMuxWireFormat WireFormat, st
             return false;
         }
 
+        // The known protocol strings as constants: one string less held by every session.
+        if (MoqVersions.FromAlpn(suffix) is { } version)
+            suffix = version.Alpn();
+        else if (suffix == MoqVersions.LegacyAlpn)
+            suffix = MoqVersions.LegacyAlpn;
         subprotocol = new WebSocketSubprotocol(format.Value, suffix);
         return true;
     }
