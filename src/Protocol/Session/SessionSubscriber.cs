@@ -93,6 +93,9 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
             t.Abort(MoqErrorCode.Closed);
     }
 
+    /// <summary>How long an announce stream's failure waits to see whether the whole session is going (and lingers).</summary>
+    private static readonly TimeSpan LossGrace = TimeSpan.FromMilliseconds(250);
+
     private async Task RunAnnounceAsync(MoqPath prefix, OriginProducer target)
     {
         IBidiStream? stream = null;
@@ -144,6 +147,14 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
         }
         finally
         {
+            // A dying transport may end or reset this stream a moment before the connection reports closed: give it
+            // that moment before deciding the broadcasts ended on purpose.
+            if (!lost && session.Options.AbruptEndLinger > TimeSpan.Zero && active.Count > 0)
+            {
+                var closed = session.Connection.Closed;
+                await Task.WhenAny(closed, Task.Delay(LossGrace)).ConfigureAwait(false);
+                lost = closed.IsCompleted || session.Token.IsCancellationRequested;
+            }
             // Whatever was learned on this stream is gone with it, at once or after the linger.
             if (lost && session.Options.AbruptEndLinger > TimeSpan.Zero && active.Count > 0)
                 _ = LingerAsync(active.Values.ToList());
