@@ -379,17 +379,24 @@ public class QMuxConnectionTests
 
 public class QMuxParkedReadTests
 {
+    /// <summary>A uni stream whose first byte the server side has already read, so the next read parks.</summary>
+    private static async Task<(ISendStream Send, IRecvStream Recv)> OpenDrainedStreamAsync(QMuxConnection client, QMuxConnection server)
+    {
+        var uni = await client.OpenUniAsync().AsTask().WaitAsync(Guard);
+        await uni.WriteAsync("a"u8.ToArray());
+        var recv = (await server.AcceptUniAsync().AsTask().WaitAsync(Guard))!;
+        Assert.Equal(1, await recv.ReadAsync(new byte[8]).AsTask().WaitAsync(Guard));
+        return (uni, recv);
+    }
+
     [Fact]
     public async Task A_cancelled_read_can_be_followed_by_another_that_gets_the_data()
     {
         var (client, server, _, _) = Pair(QMuxWireFormat.Qmux01);
         await using var c = client;
         await using var s = server;
-        var uni = await client.OpenUniAsync().AsTask().WaitAsync(Guard);
-        await uni.WriteAsync("a"u8.ToArray());
-        var recv = (await server.AcceptUniAsync().AsTask().WaitAsync(Guard))!;
+        var (uni, recv) = await OpenDrainedStreamAsync(client, server);
         var buffer = new byte[8];
-        Assert.Equal(1, await recv.ReadAsync(buffer).AsTask().WaitAsync(Guard));
 
         for (var i = 0; i < 3; i++)
         {
@@ -413,11 +420,8 @@ public class QMuxParkedReadTests
         var (client, server, _, _) = Pair(QMuxWireFormat.Qmux01);
         await using var c = client;
         await using var s = server;
-        var uni = await client.OpenUniAsync().AsTask().WaitAsync(Guard);
-        await uni.WriteAsync("a"u8.ToArray());
-        var recv = (await server.AcceptUniAsync().AsTask().WaitAsync(Guard))!;
+        var (uni, recv) = await OpenDrainedStreamAsync(client, server);
         var buffer = new byte[8];
-        Assert.Equal(1, await recv.ReadAsync(buffer).AsTask().WaitAsync(Guard));
         var parked = recv.ReadAsync(buffer).AsTask();
         await Task.Delay(20);
         server.Close(0, "bye");
