@@ -21,6 +21,9 @@ internal static class WebSocketFraming
     /// <summary>Control frames carry at most 125 payload bytes (RFC 6455 §5.5).</summary>
     public const int MaxControlPayload = 125;
 
+    /// <summary>Largest Close reason: a control payload minus the 2-byte status code (RFC 6455 §5.5).</summary>
+    public const int MaxCloseReasonBytes = MaxControlPayload - 2;
+
     /// <summary>Largest header a client frame can have: 2 + 8-byte length + 4-byte mask.</summary>
     public const int MaxClientHeaderSize = 14;
 

@@ -31,8 +31,7 @@ public sealed class WebSocketRecordChannel : IRecordChannel
     /// <summary>How long a Close handshake may take before the socket is aborted.</summary>
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
 
-    /// <summary>Close reasons are limited to 123 UTF-8 bytes by RFC 6455 §5.5 (125-byte control payload minus the code).</summary>
-    private const int MaxCloseReasonBytes = 123;
+    private const int MaxCloseReasonBytes = WebSocketFraming.MaxCloseReasonBytes;
 
     private readonly WebSocket _socket;
     // Send and Close both write frames; WebSocket allows only one outstanding send at a time.

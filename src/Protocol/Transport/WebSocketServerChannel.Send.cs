@@ -18,8 +18,7 @@ public sealed partial class WebSocketServerChannel
     /// <summary>Smallest segment rented for a lone record or control frame.</summary>
     private const int MinSegmentSize = 256;
 
-    /// <summary>Close reasons are limited to 123 UTF-8 bytes by RFC 6455 §5.5 (125-byte control payload minus the code).</summary>
-    private const int MaxCloseReasonBytes = 123;
+    private const int MaxCloseReasonBytes = WebSocketFraming.MaxCloseReasonBytes;
 
     // Guards the send buffer and the control-frame state. Held only for short synchronous work, never across a write.
     private readonly object _gate = new();
