@@ -67,6 +67,7 @@ internal static class MarkdownReport
             - *CPU s/GB*: server CPU seconds per 10^9 delivered payload bytes.
             - *RSS MB*, *RSS/sub KB*: server RSS at the end (both edges summed for two edges); (that − RSS before any client) / connected subscribers.
             - *p50/p99/p99.9*: publish-call-to-subscriber-callback latency from a timestamp in each frame (same process, one clock).
+            - *group-opening p99*: the p99 of the frames that open a group (every 30th): the relay opens a stream per group and subscriber for them (NATS: the same frame positions, for comparison).
             - *groups dropped*: gaps in each subscription's group sequence span (NATS: frame sequence ÷ group length); *frames lost* likewise for frames; *groups aborted (old)*: groups the relay reset as superseded beyond the latency bound (5 s by default) after they had started.
             - *upstreams/track*: cross-edge runs only: upstream subscriptions the subscribers' edge held over its edge-to-edge link (its `GET /cluster`) ÷ tracks; 1 = one upstream per track however many subscribers.
             - *gen CPU %*: the load generator's own CPU on core 1; near 100 means the generator, not the server, limited the row.

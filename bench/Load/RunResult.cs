@@ -53,6 +53,10 @@ internal sealed record RunResult
     public double? LatencyP99Ms { get; init; }
     /// <inheritdoc cref="LatencyP50Ms"/>
     public double? LatencyP999Ms { get; init; }
+    /// <summary>Latency percentiles in milliseconds of the frames that open a group (the relay opens a stream per group and subscriber).</summary>
+    public double? OpenerLatencyP50Ms { get; init; }
+    /// <inheritdoc cref="OpenerLatencyP50Ms"/>
+    public double? OpenerLatencyP99Ms { get; init; }
     /// <summary>Groups missing inside each subscription's seen span, summed.</summary>
     public long GroupsDropped { get; init; }
     /// <summary>Groups aborted by the relay as too old (moq only), summed over subscriptions.</summary>

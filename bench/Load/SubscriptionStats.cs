@@ -12,7 +12,9 @@ internal sealed class SubscriptionStats
     private readonly object _lock = new();
     private readonly MeasurementWindow _window;
     private readonly BroadcastProgress _progress;
+    private readonly int _groupFrames;
     private LatencyHistogram? _latency;
+    private LatencyHistogram? _openerLatency;
     private readonly SequenceSet _frames = new();
     private readonly SequenceSet _groups = new();
     private long _highest = -1;
@@ -20,9 +22,13 @@ internal sealed class SubscriptionStats
     private long _firstGroup = -1;
     private long _lastGroup = -1;
 
-    /// <summary>Creates the stats of one subscription to the broadcast whose readers report to <paramref name="progress"/>.</summary>
-    public SubscriptionStats(MeasurementWindow window, BroadcastProgress progress)
+    /// <summary>
+    /// Creates the stats of one subscription to the broadcast whose readers report to <paramref name="progress"/>;
+    /// frame sequences that are multiples of <paramref name="groupFrames"/> open their group.
+    /// </summary>
+    public SubscriptionStats(MeasurementWindow window, BroadcastProgress progress, int groupFrames)
     {
+        _groupFrames = groupFrames;
         _window = window;
         _progress = progress;
         progress.Join(-1);
@@ -42,6 +48,12 @@ internal sealed class SubscriptionStats
 
     /// <summary>The latency of frames received inside the window (null until the first one).</summary>
     public LatencyHistogram? Latency => _latency;
+
+    /// <summary>
+    /// The latency of the frames that open a group (null until the first one): a relay opens a stream per group and
+    /// subscriber for them, so they are where a group boundary's extra cost shows.
+    /// </summary>
+    public LatencyHistogram? OpenerLatency => _openerLatency;
 
     /// <summary>Groups the relay aborted as too old (superseded beyond the latency bound) after they started arriving.</summary>
     public long GroupsAborted => Interlocked.Read(ref _aborted);
@@ -110,7 +122,10 @@ internal sealed class SubscriptionStats
                 _firstGroup = group;
             if (group > _lastGroup)
                 _lastGroup = group;
-            (_latency ??= new()).Record((long)Stopwatch.GetElapsedTime(sent, now).TotalNanoseconds);
+            var nanoseconds = (long)Stopwatch.GetElapsedTime(sent, now).TotalNanoseconds;
+            (_latency ??= new()).Record(nanoseconds);
+            if (sequence % _groupFrames == 0)
+                (_openerLatency ??= new()).Record(nanoseconds);
         }
     }
 }

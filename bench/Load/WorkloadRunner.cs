@@ -66,7 +66,7 @@ internal sealed class WorkloadRunner(ILoadTarget target, Workload workload, IRea
                     Interlocked.Increment(ref failures);
                     return;
                 }
-                var subscriptions = progress.Select((p, b) => (b, new SubscriptionStats(_window, p))).ToList();
+                var subscriptions = progress.Select((p, b) => (b, new SubscriptionStats(_window, p, workload.GroupFrames))).ToList();
                 try
                 {
                     var session = await target.ConnectSubscriberAsync(subscriptions, deadline.Token).ConfigureAwait(false);
@@ -137,6 +137,7 @@ internal sealed class WorkloadRunner(ILoadTarget target, Workload workload, IRea
         await DrainAsync(stats, cancellationToken).ConfigureAwait(false);
 
         var latency = new LatencyHistogram();
+        var openers = new LatencyHistogram();
         long frames = 0, bytes = 0, groupsDropped = 0, groupsAborted = 0, framesLost = 0;
         foreach (var s in stats)
         {
@@ -147,6 +148,8 @@ internal sealed class WorkloadRunner(ILoadTarget target, Workload workload, IRea
             framesLost += s.FramesLost;
             if (s.Latency is { } h)
                 latency.Add(h);
+            if (s.OpenerLatency is { } o)
+                openers.Add(o);
         }
         double? serverCpu = serverBefore is { } b0 && serverAfter is { } b1 ? b1.CpuSeconds - b0.CpuSeconds : null;
         return Describe(baseline, serverAfter) with
@@ -166,6 +169,8 @@ internal sealed class WorkloadRunner(ILoadTarget target, Workload workload, IRea
             LatencyP50Ms = latency.Quantile(0.50) / 1e6,
             LatencyP99Ms = latency.Quantile(0.99) / 1e6,
             LatencyP999Ms = latency.Quantile(0.999) / 1e6,
+            OpenerLatencyP50Ms = openers.Quantile(0.50) / 1e6,
+            OpenerLatencyP99Ms = openers.Quantile(0.99) / 1e6,
             GroupsDropped = groupsDropped,
             GroupsAborted = groupsAborted,
             FramesLost = framesLost,

@@ -76,12 +76,14 @@ public sealed class GroupProducer : ISharedPayloadOwner
     /// <summary>Appends a frame. Throws when the group is closed.</summary>
     public void WriteFrame(Frame frame)
     {
+        AsyncWaiter? woken;
         lock (_watch)
         {
             if (IsClosed)
                 throw new InvalidOperationException($"group {Sequence} is closed");
-            Append(frame);
+            woken = Append(frame);
         }
+        WaiterList.CompleteClaimed(woken);
     }
 
     /// <summary>
@@ -91,6 +93,7 @@ public sealed class GroupProducer : ISharedPayloadOwner
     /// </summary>
     internal void WritePooledFrame(byte[] array, int length, long timestamp)
     {
+        AsyncWaiter? woken;
         lock (_watch)
         {
             if (IsClosed)
@@ -98,18 +101,24 @@ public sealed class GroupProducer : ISharedPayloadOwner
             if (_rentedCount == _rented.Length)
                 _rented = Grow(_rented, _rentedCount);
             _rented[_rentedCount++] = array;
-            Append(new Frame(array.AsMemory(0, length), timestamp));
+            woken = Append(new Frame(array.AsMemory(0, length), timestamp));
         }
+        WaiterList.CompleteClaimed(woken);
     }
 
-    private void Append(Frame frame)
+    /// <summary>
+    /// Stores the frame and claims the parked readers; the caller completes them after leaving the lock, so readers
+    /// marked <see cref="AsyncWaiter.WakeInline"/> (a relay's group senders) send the frame on this thread, each in
+    /// turn, instead of costing a thread-pool hop per subscriber.
+    /// </summary>
+    private AsyncWaiter? Append(Frame frame)
     {
         // Pooled: one array per group would otherwise be allocated and regrown for every group received.
         if (_count == _frames.Length)
             _frames = Grow(_frames, _count);
         _frames[_count++] = frame;
         _bytes += frame.Payload.Length;
-        _watch.Notify();
+        return _watch.NotifyClaimed();
     }
 
     /// <summary>A pooled array twice the size (at least 16) holding the first <paramref name="count"/> items; the old one goes back cleared.</summary>
@@ -128,13 +137,15 @@ public sealed class GroupProducer : ISharedPayloadOwner
     /// <summary>Marks the group complete. Idempotent.</summary>
     public void Finish()
     {
+        AsyncWaiter? woken;
         lock (_watch)
         {
             if (IsClosed)
                 return;
             IsClosed = true;
-            _watch.Notify();
+            woken = _watch.NotifyClaimed();
         }
+        WaiterList.CompleteClaimed(woken);
     }
 
     /// <summary>Abandons the group; consumers that have not read every frame see the code. Idempotent.</summary>

@@ -122,37 +122,53 @@ public sealed class TrackProducer
     /// <summary>Starts group <paramref name="sequence"/>. Throws on a duplicate cached sequence or a closed track.</summary>
     public GroupProducer AppendGroup(ulong sequence)
     {
-        var group = new GroupProducer(sequence);
+        GroupProducer group;
+        AsyncWaiter? woken;
         lock (_lock)
-        {
-            if (_closed)
-                throw new InvalidOperationException($"track {Name} is closed");
-            foreach (var cached in _groups)
-                if (cached.Sequence == sequence)
-                    throw new ProtocolException(MoqErrorCode.Duplicate, $"group {sequence} already exists on track {Name}");
-            if (_latest is null || sequence > _latest.Sequence)
-            {
-                foreach (var cached in _groups)
-                    cached.SupersededAt ??= group.ArrivedAt;
-                _latest = group;
-            }
-            else
-            {
-                // A late older group is superseded on arrival.
-                group.SupersededAt = group.ArrivedAt;
-            }
-            _groups.Add(group);
-            Evict(group.ArrivedAt);
-            _groupsWatch.Notify();
-        }
+            group = AppendGroupLocked(sequence, out woken);
+        WaiterList.CompleteClaimed(woken);
         return group;
     }
 
     /// <summary>Starts the group after the latest one (0 for the first).</summary>
     public GroupProducer AppendGroup()
     {
+        GroupProducer group;
+        AsyncWaiter? woken;
         lock (_lock)
-            return AppendGroup(_latest is null ? 0 : _latest.Sequence + 1);
+            group = AppendGroupLocked(_latest is null ? 0 : _latest.Sequence + 1, out woken);
+        WaiterList.CompleteClaimed(woken);
+        return group;
+    }
+
+    /// <summary>
+    /// Adds the group and claims the parked group waiters (<paramref name="woken"/>); the caller completes them after
+    /// leaving the lock, so a relay's subscription senders (<see cref="AsyncWaiter.WakeInline"/>) take the group on
+    /// this thread instead of a thread-pool hop per subscriber.
+    /// </summary>
+    private GroupProducer AppendGroupLocked(ulong sequence, out AsyncWaiter? woken)
+    {
+        var group = new GroupProducer(sequence);
+        if (_closed)
+            throw new InvalidOperationException($"track {Name} is closed");
+        foreach (var cached in _groups)
+            if (cached.Sequence == sequence)
+                throw new ProtocolException(MoqErrorCode.Duplicate, $"group {sequence} already exists on track {Name}");
+        if (_latest is null || sequence > _latest.Sequence)
+        {
+            foreach (var cached in _groups)
+                cached.SupersededAt ??= group.ArrivedAt;
+            _latest = group;
+        }
+        else
+        {
+            // A late older group is superseded on arrival.
+            group.SupersededAt = group.ArrivedAt;
+        }
+        _groups.Add(group);
+        Evict(group.ArrivedAt);
+        woken = _groupsWatch.NotifyClaimed();
+        return group;
     }
 
     /// <summary>

@@ -27,6 +27,22 @@ internal sealed class Watch(object? sync = null) : WaiterList(sync)
     public void Notify()
     {
         WakeAll();
+        CompleteNext();
+    }
+
+    /// <summary>
+    /// Like <see cref="Notify"/>, but the parked waiters are only claimed: complete them with
+    /// <see cref="WaiterList.CompleteClaimed"/> after leaving the owner's lock, where those marked
+    /// <see cref="AsyncWaiter.WakeInline"/> run on the calling thread.
+    /// </summary>
+    public AsyncWaiter? NotifyClaimed()
+    {
+        CompleteNext();
+        return ClaimAll();
+    }
+
+    private void CompleteNext()
+    {
         var waiter = _waiter;
         if (waiter is null)
             return;

@@ -13,8 +13,8 @@ internal static class GroupWriter
     /// <summary>Bodies smaller than this are coalesced with their header into one write.</summary>
     private const int CoalesceLimit = 1024;
 
-    /// <summary>Size of the scratch buffer <see cref="WriteFrameAsync"/> needs.</summary>
-    public const int HeaderBufferSize = FrameHeader.MaxEncodedSize + CoalesceLimit;
+    /// <summary>Size of the scratch buffer <see cref="WriteFrameAsync"/> needs, a group's stream header included.</summary>
+    public const int HeaderBufferSize = GroupHeader.MaxStreamPrefixSize + FrameHeader.MaxEncodedSize + CoalesceLimit;
 
     /// <summary>
     /// Writes every frame of <paramref name="group"/> until it finishes. lite-05 frames carry a timestamp delta
@@ -43,7 +43,7 @@ internal static class GroupWriter
         var previous = baseline;
         while (await group.ReadFrameAsync(ct).ConfigureAwait(false) is { } frame)
         {
-            await WriteFrameAsync(stream, group.Group, frame, previous, version, header, ct).ConfigureAwait(false);
+            await WriteFrameAsync(stream, group.Group, frame, previous, version, header, 0, ct).ConfigureAwait(false);
             previous = frame.Timestamp;
             frames++;
             bytes += frame.Payload.Length;
@@ -54,11 +54,14 @@ internal static class GroupWriter
     /// <summary>
     /// Writes one frame of <paramref name="group"/>, its timestamp as a delta from <paramref name="previous"/>
     /// (lite-05), through <paramref name="header"/> (<see cref="HeaderBufferSize"/> bytes, in use until the write
-    /// completes). Not async itself, so a caller's loop adds no state machine per frame or per group.
+    /// completes). The first <paramref name="pending"/> bytes of <paramref name="header"/> are not written yet (the
+    /// group's stream header, held back for its first frame): they go out in the same write, so opening a group costs
+    /// a subscriber's connection no send of its own. Not async itself, so a caller's loop adds no state machine per
+    /// frame or per group.
     /// </summary>
-    public static ValueTask WriteFrameAsync(ISendStream stream, GroupProducer group, in Frame frame, long previous, MoqVersion version, byte[] header, CancellationToken ct)
+    public static ValueTask WriteFrameAsync(ISendStream stream, GroupProducer group, in Frame frame, long previous, MoqVersion version, byte[] header, int pending, CancellationToken ct)
     {
-        var length = new FrameHeader(frame.Payload.Length, frame.Timestamp - previous).Write(header, version);
+        var length = pending + new FrameHeader(frame.Payload.Length, frame.Timestamp - previous).Write(header.AsSpan(pending), version);
         if (frame.Payload.Length <= CoalesceLimit)
         {
             frame.Payload.Span.CopyTo(header.AsSpan(length));
@@ -66,14 +69,17 @@ internal static class GroupWriter
         }
         // Payloads are immutable and shared by every subscriber: QMux queues them by reference, header inline,
         // holding the group so its pooled payloads are not reused before they are sent.
-        if (stream is QMuxStream qmux)
+        if (stream is QMuxStream qmux && length <= StreamBuffer.MaxInlinePrefix)
             return qmux.WriteSharedAsync(header.AsMemory(0, length), frame.Payload, group, ct);
-        return WriteSeparatelyAsync(stream, header.AsMemory(0, length), frame.Payload, ct);
+        return WriteSeparatelyAsync(stream, header.AsMemory(0, length), frame.Payload, group, ct);
     }
 
-    private static async ValueTask WriteSeparatelyAsync(ISendStream stream, ReadOnlyMemory<byte> header, ReadOnlyMemory<byte> payload, CancellationToken ct)
+    private static async ValueTask WriteSeparatelyAsync(ISendStream stream, ReadOnlyMemory<byte> header, ReadOnlyMemory<byte> payload, GroupProducer group, CancellationToken ct)
     {
         await stream.WriteAsync(header, cancellationToken: ct).ConfigureAwait(false);
-        await stream.WriteAsync(payload, cancellationToken: ct).ConfigureAwait(false);
+        if (stream is QMuxStream qmux)
+            await qmux.WriteSharedAsync(ReadOnlyMemory<byte>.Empty, payload, group, ct).ConfigureAwait(false);
+        else
+            await stream.WriteAsync(payload, cancellationToken: ct).ConfigureAwait(false);
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using MoqCluster.Protocol.Coding;
 using MoqCluster.Protocol.Messages;
@@ -28,8 +29,8 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
     private List<GroupWorker>? _workers;
     private Stack<GroupWorker>? _idle;
     private SemaphoreSlim? _slots;
-    // The main loop's waits for the next group.
-    private readonly AsyncWaiter _waiter = new();
+    // The main loop's waits for the next group: a new group resumes it on the thread that appended the group.
+    private readonly AsyncWaiter _waiter = new() { WakeInline = true };
     private bool _stopping;
     // Set by ReadUpdatesAsync when it ends, before it cancels the subscription's token.
     private bool _unsubscribed;
@@ -249,17 +250,28 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
         }
     }
 
-    /// <summary>Hands <paramref name="group"/> to <paramref name="worker"/>, starting its loop the first time.</summary>
+    /// <summary>
+    /// Hands <paramref name="group"/> to <paramref name="worker"/>, starting its loop the first time. A parked worker
+    /// resumes right here, outside the lock, and opens the group before this returns: no hop per group and subscriber.
+    /// </summary>
     private void Assign(GroupWorker worker, GroupProducer group)
     {
+        bool claimed;
         lock (_lock)
         {
             worker.Group = group;
             if (worker.Loop is null)
+            {
                 worker.Loop = RunWorkerAsync(worker);
-            else
-                worker.Waiter.Wake();
+                return;
+            }
+            // Claimed under the lock, where the worker parks between groups: its waiter may otherwise be parked on a
+            // group's frames by the time this runs.
+            claimed = worker.AwaitsGroup && worker.Waiter.TryClaim();
+            worker.AwaitsGroup = false;
         }
+        if (claimed)
+            worker.Waiter.CompleteClaimed();
     }
 
     /// <summary>No more groups: idle workers end now, busy ones after their group. Completes when all have ended.</summary>
@@ -273,8 +285,11 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
             {
                 if (w.Loop is { } loop)
                     loops.Add(loop);
-                if (w.Group is null)
+                if (w.Group is null && w.AwaitsGroup)
+                {
+                    w.AwaitsGroup = false;
                     w.Waiter.Wake();
+                }
             }
         }
         return Task.WhenAll(loops);
@@ -312,6 +327,7 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
                     if (_stopping)
                         return;
                     assigned = worker.Waiter.Arm(null, default);
+                    worker.AwaitsGroup = true;
                 }
             }
             if (group is null)
@@ -326,10 +342,10 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
             var header = ArrayPool<byte>.Shared.Rent(GroupWriter.HeaderBufferSize);
             try
             {
-                uni = await session.Connection.OpenUniAsync(cancel).ConfigureAwait(false);
-                uni.SendOrder = SendOrder(group.Sequence);
-                var length = new GroupHeader(_request.Id, group.Sequence).WriteStreamPrefix(header);
-                await uni.WriteAsync(header.AsMemory(0, length), cancellationToken: cancel).ConfigureAwait(false);
+                // The stream and its header wait for the first frame (or the end): they leave in one send with it,
+                // instead of a send of their own per subscriber at every group boundary, and a group dropped before
+                // its first frame costs the subscriber no stream at all.
+                var pending = new GroupHeader(_request.Id, group.Sequence).WriteStreamPrefix(header);
                 long bytes = 0, previous = 0;
                 var frames = 0;
                 while (true)
@@ -343,12 +359,15 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
                     }
                     if (_track.IsStale(group))
                         throw new ProtocolException(MoqErrorCode.Old, "group superseded beyond the latency bound");
-                    await GroupWriter.WriteFrameAsync(uni, group, frame, previous, Version, header, cancel).ConfigureAwait(false);
+                    uni ??= await OpenGroupStreamAsync(group, cancel).ConfigureAwait(false);
+                    await GroupWriter.WriteFrameAsync(uni, group, frame, previous, Version, header, pending, cancel).ConfigureAwait(false);
+                    pending = 0;
                     previous = frame.Timestamp;
                     frames++;
                     bytes += frame.Payload.Length;
                 }
-                await uni.WriteAsync(ReadOnlyMemory<byte>.Empty, fin: true, cancel).ConfigureAwait(false);
+                uni ??= await OpenGroupStreamAsync(group, cancel).ConfigureAwait(false);
+                await uni.WriteAsync(header.AsMemory(0, pending), fin: true, cancel).ConfigureAwait(false);
                 session.Options.Observer?.GroupSent(frames, bytes);
             }
             catch (Exception ex)
@@ -392,6 +411,14 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ISendStream> OpenGroupStreamAsync(GroupProducer group, CancellationToken cancel)
+    {
+        var uni = await session.Connection.OpenUniAsync(cancel).ConfigureAwait(false);
+        uni.SendOrder = SendOrder(group.Sequence);
+        return uni;
+    }
+
     private long SendOrder(ulong sequence)
     {
         // Higher first: subscriber priority dominates; within the track newest first unless ordered.
@@ -408,11 +435,17 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
         /// <summary>Cancels the current group only (staleness, unsubscribe, session end).</summary>
         public CancellationTokenSource Cancel = new();
 
-        /// <summary>Parks the worker between groups and while its group waits for frames (never both at once).</summary>
-        public readonly AsyncWaiter Waiter = new();
+        /// <summary>
+        /// Parks the worker between groups and while its group waits for frames (never both at once). A new frame
+        /// resumes it on the thread that appended the frame (<see cref="AsyncWaiter.WakeInline"/>).
+        /// </summary>
+        public readonly AsyncWaiter Waiter = new() { WakeInline = true };
 
         /// <summary>The worker's loop, once started.</summary>
         public Task? Loop;
+
+        /// <summary>True while <see cref="Waiter"/> is parked waiting for the next group (not for a group's frames).</summary>
+        public bool AwaitsGroup;
 
         /// <summary>
         /// Cancels the current group. Under the sender's lock, so it cannot hit the next group's reset source; callbacks

@@ -18,8 +18,10 @@ internal interface IWaiterOwner
 /// </summary>
 /// <remarks>
 /// <para>The owner arms it under its lock (<see cref="Arm"/>), after deciding to park, and wakes it under the same
-/// lock (<see cref="Wake"/>); exactly one of the wake and the token's cancellation completes each wait.
-/// Continuations always run on the thread pool, never inside the owner's lock.</para>
+/// lock (<see cref="Wake"/>), or claims it under the lock (<see cref="TryClaim"/>) and completes it after letting the
+/// lock go (<see cref="CompleteClaimed"/>); exactly one of the wake and the token's cancellation completes each wait.
+/// Continuations run on the thread pool, never inside the owner's lock; a waiter marked <see cref="WakeInline"/> runs
+/// its continuation on the thread that completes a claimed wait.</para>
 /// <para>A wake may be spurious (an owner may wake a waiter whose condition has not changed): callers re-check their
 /// state in a loop, as they did with the task-based watch.</para>
 /// </remarks>
@@ -42,6 +44,17 @@ internal sealed class AsyncWaiter : IValueTaskSource, IValueTaskSource<int>
 
     /// <summary>True while parked in an owner's list; guarded by the owner's lock.</summary>
     internal bool Linked;
+
+    /// <summary>The next waiter claimed by the same wake (<see cref="WaiterList.ClaimAll"/>); owned by the claimer.</summary>
+    internal AsyncWaiter? ClaimedNext;
+
+    /// <summary>
+    /// Lets <see cref="CompleteClaimed"/> run the continuation on the completing thread instead of queueing it: for a
+    /// waiter whose continuation is short and takes no lock the waker may hold (a relay's group sender: it writes the
+    /// frame and parks again, so a frame reaches every subscriber without a thread-pool hop per subscriber). Set by
+    /// the waiter's owner while no wait is pending.
+    /// </summary>
+    public bool WakeInline { get; set; }
 
     /// <summary>
     /// Starts a wait. Call under the owner's lock, after registering the waiter with <paramref name="owner"/> (if any).
@@ -76,7 +89,27 @@ internal sealed class AsyncWaiter : IValueTaskSource, IValueTaskSource<int>
     public void Wake()
     {
         if (Interlocked.Exchange(ref _armed, 0) == 1)
+        {
+            _core.RunContinuationsAsynchronously = true;
             _core.SetResult(true);
+        }
+    }
+
+    /// <summary>
+    /// Takes the pending wait, if any, for <see cref="CompleteClaimed"/>: from here on neither a wake nor the token can
+    /// complete it, so the claimer may finish it after leaving the owner's lock. Call under the owner's lock, after
+    /// unregistering the waiter.
+    /// </summary>
+    public bool TryClaim() => Interlocked.Exchange(ref _armed, 0) == 1;
+
+    /// <summary>
+    /// Completes a wait taken by <see cref="TryClaim"/>; its continuation runs right here when <see cref="WakeInline"/>
+    /// is set. Call outside the owner's lock.
+    /// </summary>
+    public void CompleteClaimed()
+    {
+        _core.RunContinuationsAsynchronously = !WakeInline;
+        _core.SetResult(true);
     }
 
     private void Cancel(CancellationToken token)
@@ -84,7 +117,10 @@ internal sealed class AsyncWaiter : IValueTaskSource, IValueTaskSource<int>
         // Out of the owner's list first, so nothing can wake this waiter once its wait is over.
         _owner?.Remove(this);
         if (Interlocked.Exchange(ref _armed, 0) == 1)
+        {
+            _core.RunContinuationsAsynchronously = true;
             _core.SetException(new OperationCanceledException(token));
+        }
     }
 
     ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _core.GetStatus(token);
@@ -95,7 +131,8 @@ internal sealed class AsyncWaiter : IValueTaskSource, IValueTaskSource<int>
     void IValueTaskSource.GetResult(short token)
     {
         // Waits for a cancellation callback still running elsewhere, so none can touch the next wait. Never called
-        // inside the owner's lock (the callback takes it), nor inline from Wake or Cancel (continuations are queued).
+        // inside the owner's lock (the callback takes it): Wake and Cancel queue their continuations, and
+        // CompleteClaimed runs outside that lock.
         _registration.Dispose();
         _registration = default;
         _owner = null;

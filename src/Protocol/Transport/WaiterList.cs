@@ -51,6 +51,46 @@ internal class WaiterList : IWaiterOwner
         }
     }
 
+    /// <summary>
+    /// Takes every parked waiter out of the list and claims its wait (<see cref="AsyncWaiter.TryClaim"/>); returns
+    /// them chained through <see cref="AsyncWaiter.ClaimedNext"/> for <see cref="CompleteClaimed"/>. Call under the
+    /// owner's lock after changing state; complete the chain after leaving it, so continuations that run inline
+    /// never run inside the lock.
+    /// </summary>
+    public AsyncWaiter? ClaimAll()
+    {
+        AsyncWaiter? claimed = null;
+        var parked = _parked;
+        _parked = null;
+        while (parked is not null)
+        {
+            var next = parked.Next;
+            parked.Previous = parked.Next = null;
+            parked.Linked = false;
+            // A waiter whose token fired meanwhile is completed by its cancellation, not here.
+            if (parked.TryClaim())
+            {
+                parked.ClaimedNext = claimed;
+                claimed = parked;
+            }
+            parked = next;
+        }
+        return claimed;
+    }
+
+    /// <summary>Completes waiters claimed by <see cref="ClaimAll"/>. Call outside the owner's lock.</summary>
+    public static void CompleteClaimed(AsyncWaiter? claimed)
+    {
+        while (claimed is not null)
+        {
+            // Read before completing: an inline continuation may park the waiter again.
+            var next = claimed.ClaimedNext;
+            claimed.ClaimedNext = null;
+            claimed.CompleteClaimed();
+            claimed = next;
+        }
+    }
+
     /// <summary>A cancelled waiter leaves the list (from its token's callback, outside the owner's lock).</summary>
     void IWaiterOwner.Remove(AsyncWaiter waiter)
     {

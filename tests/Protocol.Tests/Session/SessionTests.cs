@@ -3,6 +3,7 @@ using MoqCluster.Protocol.Messages;
 using MoqCluster.Protocol.Model;
 using MoqCluster.Protocol.Session;
 using MoqCluster.Protocol.Transport;
+using MoqCluster.Protocol.Tests.Transport;
 using static MoqCluster.Protocol.Tests.Session.SessionPair;
 
 namespace MoqCluster.Protocol.Tests.Session;
@@ -81,6 +82,47 @@ public class SessionTests
                 return;
         }
         Assert.Fail("no ended announcement");
+    }
+
+    [Fact]
+    public async Task A_group_stream_opens_with_its_first_frame_and_a_group_dropped_before_any_frame_opens_none()
+    {
+        var (c, s, _, serverTap) = TransportTestKit.Pair(QMuxWireFormat.Qmux01);
+        var origin = new Origin();
+        var accepting = MoqSession.AcceptAsync(s, new SessionOptions { Publish = origin.Consumer() });
+        var connecting = MoqSession.ConnectAsync(c, new SessionOptions { Versions = [MoqVersion.Lite05] });
+        await using var server = await accepting.WaitAsync(Guard);
+        await using var client = await connecting.WaitAsync(Guard);
+        var broadcast = new BroadcastProducer();
+        var track = broadcast.CreateTrack("video");
+        origin.Publish("room/alice", broadcast.Consume());
+        using var feed = client.Announced("room");
+        await WaitActiveAsync(feed, "room/alice");
+        using var consumer = client.Consume("room/alice").Subscribe("video");
+
+        var frame = new byte[100];
+        var first = track.AppendGroup(0);
+        first.WriteFrame(frame);
+        first.Finish();
+        using var zero = (await consumer.NextGroupAsync().AsTask().WaitAsync(Guard))!;
+        Assert.Equal(0UL, zero.Sequence);
+        // Dropped before its first frame: nothing of it may reach the wire, not even a stream that is reset at once.
+        track.AppendGroup(1).Abort(MoqErrorCode.Cancel);
+        var last = track.AppendGroup(2);
+        last.WriteFrame(frame);
+        last.Finish();
+        using var two = (await consumer.NextGroupAsync().AsTask().WaitAsync(Guard))!;
+        Assert.Equal(2UL, two.Sequence);
+        Assert.Equal(100, (await two.ReadFrameAsync().AsTask().WaitAsync(Guard))!.Value.Payload.Length);
+
+        var uni = TransportTestKit.Frames(serverTap.Sent, QMuxWireFormat.Qmux01)
+            .Where(f => f.Kind is QMuxFrameKind.Stream or QMuxFrameKind.ResetStream && (f.StreamId & 3) == 3)
+            .ToList();
+        Assert.DoesNotContain(uni, f => f.Kind == QMuxFrameKind.ResetStream);
+        var opening = uni.Where(f => f.Offset == 0 && f.Data.Span[0] == (byte)UniStreamType.Group).ToList();
+        Assert.Equal(2, opening.Select(f => f.StreamId).Distinct().Count());
+        // The group header leaves in the same STREAM frame as the first frame, not in a send of its own.
+        Assert.All(opening, f => Assert.True(f.Data.Length > frame.Length, $"stream {f.StreamId} opened with {f.Data.Length} bytes"));
     }
 
     [Theory]
