@@ -79,23 +79,8 @@ public sealed class ComposeSmokeTests(ITestOutputHelper output)
 
     private static async Task WaitHealthyAsync(string url)
     {
-        // docker-proxy accepts a TCP connection before the app listens: wait for a real HTTP answer.
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                using var response = await http.GetAsync($"{url}/health");
-                if (response.IsSuccessStatusCode)
-                    return;
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-            }
-            if (clock.Elapsed > Guard)
-                throw new TimeoutException($"{url}/health did not answer within {Guard}");
-            await Task.Delay(200);
-        }
+        // docker-proxy accepts a TCP connection before the app listens: EdgeHealth waits for a real HTTP answer.
+        if (!await EdgeHealth.WaitAsync(url, Guard))
+            throw new TimeoutException($"{url}/health did not answer within {Guard}");
     }
 }

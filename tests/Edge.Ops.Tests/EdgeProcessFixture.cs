@@ -1,19 +1,16 @@
+using MoqCluster.TestSupport;
+
 namespace MoqCluster.Edge.Ops.Tests;
 
-/// <summary>One edge process shared by the endpoint tests of a class; tests use distinct broadcast paths.</summary>
+/// <summary>One edge process (HTTP, HTTPS and TCP listeners) shared by the endpoint tests of a class; tests use distinct broadcast paths.</summary>
 public sealed class EdgeProcessFixture : IAsyncLifetime
 {
-    private EdgeProcess? _edge;
-
-    internal EdgeProcess Edge => _edge ?? throw new InvalidOperationException("fixture not initialized");
-
-    /// <inheritdoc />
-    public async Task InitializeAsync() => _edge = await EdgeProcess.StartAsync();
+    /// <summary>The shared edge.</summary>
+    public EdgeProcess Edge { get; } = new(https: true, tcp: true);
 
     /// <inheritdoc />
-    public async Task DisposeAsync()
-    {
-        if (_edge is not null)
-            await _edge.DisposeAsync();
-    }
+    public Task InitializeAsync() => Edge.StartAsync();
+
+    /// <inheritdoc />
+    public async Task DisposeAsync() => await Edge.DisposeAsync();
 }

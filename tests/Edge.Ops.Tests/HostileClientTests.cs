@@ -2,6 +2,7 @@ using MoqCluster.Protocol.Client;
 using MoqCluster.Protocol.Coding;
 using MoqCluster.Protocol.Model;
 using MoqCluster.Protocol.Transport;
+using MoqCluster.TestSupport;
 
 namespace MoqCluster.Edge.Ops.Tests;
 
@@ -16,7 +17,8 @@ public class HostileClientTests
     [Fact]
     public async Task Garbage_lies_floods_and_vanishing_publishers_cost_only_themselves()
     {
-        await using var edge = await EdgeProcess.StartAsync();
+        await using var edge = new EdgeProcess(https: true, tcp: true);
+        await edge.StartAsync();
         var url = new Uri(edge.Http, "/anon");
 
         // A well-behaved pair streaming throughout.
@@ -84,7 +86,7 @@ public class HostileClientTests
         await flood.DisposeAsync();
 
         // One clear line per offender in the relay's log.
-        var lines = edge.Child.StdoutLines;
+        var lines = edge.Process.StdoutLines;
         Assert.Single(lines, l => l.Contains("closed: code 7 truncated frame", StringComparison.Ordinal));           // garbage
         Assert.Single(lines, l => l.Contains("exceeds limit 65536 (code BoundsExceeded)", StringComparison.Ordinal)); // the liar
         Assert.Single(lines, l => l.Contains("closed: code 4 stream", StringComparison.Ordinal));                     // the flood

@@ -1,5 +1,6 @@
 using MoqCluster.Protocol.Client;
 using MoqCluster.Protocol.Model;
+using MoqCluster.TestSupport;
 
 namespace MoqCluster.Edge.Ops.Tests;
 
@@ -16,7 +17,8 @@ public class SlowSubscriberTests
     [Fact]
     public async Task One_stalled_subscriber_does_not_slow_twenty_others()
     {
-        await using var edge = await EdgeProcess.StartAsync();
+        await using var edge = new EdgeProcess(https: true, tcp: true);
+        await edge.StartAsync();
         var url = new Uri(edge.Http, "/anon");
         await using var publisher = await MoqClient.ConnectAsync(url);
         var broadcast = publisher.Publish("slow/cam");
@@ -73,7 +75,7 @@ public class SlowSubscriberTests
                 Assert.Equal(Enumerable.Range(0, Groups).Select(i => (ulong)i), received.Order());
 
             // Bounded: the relay did not buffer the stalled subscriber's whole backlog per subscriber.
-            var rss = ResidentMegabytes(edge.Child.Id);
+            var rss = ResidentMegabytes(edge.Process.Id);
             Assert.True(rss < 1024, $"relay RSS {rss} MB");
             Assert.False(publisher.Closed.IsCompleted);
         }

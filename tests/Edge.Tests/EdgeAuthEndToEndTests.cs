@@ -10,30 +10,22 @@ namespace MoqCluster.Edge.Tests;
 /// <summary>One edge process with <c>--Auth:Key</c> (a verify-only ES256 key), shared by the tests of a class.</summary>
 public sealed class AuthEdgeFixture : IAsyncLifetime
 {
-    private readonly TestTokens.TempDirectory _dir = new();
-    private EdgeProcess? _edge;
-
     /// <summary>The signing key; the relay only has its public half.</summary>
     public JwkKey Key { get; } = JwkKey.Generate("ES256", "e2e");
 
     /// <summary>The running relay.</summary>
-    public EdgeProcess Edge => _edge ?? throw new InvalidOperationException("not started");
+    public EdgeProcess Edge { get; } = new();
 
     /// <inheritdoc />
     public async Task InitializeAsync()
     {
-        var keyFile = _dir.File("relay.jwk");
+        var keyFile = Path.Combine(Edge.TempDirectory, "relay.jwk");
         await File.WriteAllTextAsync(keyFile, Key.ToPublic().ToJson());
-        _edge = await EdgeProcess.StartAsync($"--Auth:Key={keyFile}");
+        await Edge.StartAsync($"--Auth:Key={keyFile}");
     }
 
     /// <inheritdoc />
-    public async Task DisposeAsync()
-    {
-        if (_edge is not null)
-            await _edge.DisposeAsync();
-        _dir.Dispose();
-    }
+    public async Task DisposeAsync() => await Edge.DisposeAsync();
 }
 
 /// <summary>The real edge answering WebSocket upgrades according to the token, and closing sessions at expiry.</summary>
@@ -53,7 +45,7 @@ public sealed class EdgeAuthEndToEndTests(AuthEdgeFixture fixture, ITestOutputHe
         using var guard = new CancellationTokenSource(HangGuard);
         try
         {
-            await socket.ConnectAsync(fixture.Edge.Url("ws", path + query), guard.Token);
+            await socket.ConnectAsync(fixture.Edge.Address("ws", path + query), guard.Token);
             socket.Abort();
         }
         catch (WebSocketException ex)
@@ -89,10 +81,10 @@ public sealed class EdgeAuthEndToEndTests(AuthEdgeFixture fixture, ITestOutputHe
     [Fact]
     public async Task MoqClient_WithTokenConnects_AndIsRefusedWithout()
     {
-        await using (var client = await MoqClient.ConnectAsync(fixture.Edge.Url("http", "/demo"), new MoqClientOptions { Token = Sign(TestTokens.Demo()) }))
+        await using (var client = await MoqClient.ConnectAsync(fixture.Edge.Address("http", "/demo"), new MoqClientOptions { Token = Sign(TestTokens.Demo()) }))
             Assert.False(client.Closed.IsCompleted);
 
-        var refused = await Assert.ThrowsAsync<ProtocolException>(() => MoqClient.ConnectAsync(fixture.Edge.Url("http", "/demo")));
+        var refused = await Assert.ThrowsAsync<ProtocolException>(() => MoqClient.ConnectAsync(fixture.Edge.Address("http", "/demo")));
         Assert.Equal(MoqErrorCode.Unauthorized, refused.Code);
     }
 
@@ -106,7 +98,7 @@ public sealed class EdgeAuthEndToEndTests(AuthEdgeFixture fixture, ITestOutputHe
         var token = Sign(TestTokens.Demo(exp));
         var options = new MoqClientOptions { Token = token, Subprotocols = subprotocol is null ? null : [subprotocol] };
 
-        await using var client = await MoqClient.ConnectAsync(fixture.Edge.Url("http", "/demo"), options);
+        await using var client = await MoqClient.ConnectAsync(fixture.Edge.Address("http", "/demo"), options);
         var closed = await client.Closed.WaitAsync(HangGuard);
 
         output.WriteLine($"closed: {closed}");

@@ -31,45 +31,19 @@ public sealed class LocalCluster : IAsyncDisposable
     public static async Task<LocalCluster> StartAsync(int edges = 3, int leaseTtl = 3, Action<string>? log = null)
     {
         var etcd = await EtcdCluster.StartAsync(3);
-        var started = new List<EdgeProcess>();
+        var started = Enumerable.Range(1, edges).Select(i => new EdgeProcess($"edge{i}", log: log)).ToList();
         try
         {
             var secret = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
-            var starting = Enumerable.Range(1, edges).Select(i => EdgeProcess.StartAsync(
-                $"edge{i}",
-                FreePort.Get(),
-                [$"--Cluster:Etcd={etcd.EndpointList}", $"--Cluster:Secret={secret}", $"--Cluster:LeaseTtl={leaseTtl}s"],
-                log)).ToList();
-            foreach (var task in starting)
-            {
-                try
-                {
-                    started.Add(await task);
-                }
-                catch
-                {
-                    foreach (var other in starting.Where(t => t != task))
-                    {
-                        try
-                        {
-                            started.Add(await other);
-                        }
-                        catch (Exception)
-                        {
-                            // Reported by the first failure.
-                        }
-                    }
-
-                    throw;
-                }
-            }
-
+            await Task.WhenAll(started.Select(edge => edge.StartAsync(
+                $"--Cluster:Etcd={etcd.EndpointList}", $"--Cluster:Secret={secret}", $"--Cluster:LeaseTtl={leaseTtl}s")));
             var cluster = new LocalCluster(etcd, started.OrderBy(e => e.NodeId, StringComparer.Ordinal).ToList(), TimeSpan.FromSeconds(leaseTtl));
             await cluster.WaitMembersAsync(cluster.Edges, TimeSpan.FromSeconds(30));
             return cluster;
         }
         catch
         {
+            // Task.WhenAll waited for every start, so no edge is still starting while we kill them.
             foreach (var edge in started)
             {
                 await edge.DisposeAsync();
