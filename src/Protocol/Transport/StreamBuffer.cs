@@ -7,10 +7,16 @@ namespace MoqCluster.Protocol.Transport;
 /// A FIFO of bytes held in pooled chunks: the send queue and the receive queue of a QMux stream.
 /// Small appends fill the tail chunk, so the many tiny writes browser clients make cost no allocation.
 /// Large immutable payloads (media frames shared by every subscriber) can be queued by reference instead,
-/// with a short header carried inline, which saves a copy and a pooled chunk per subscriber. The chunk list
-/// itself is a pooled ring, rented while bytes are queued and returned when the queue drains, so an idle or
-/// finished stream holds nothing. Not thread-safe; the owning connection's lock guards it.
+/// with a short header carried inline, which saves a copy and a pooled chunk per subscriber. A lone chunk lives
+/// in the buffer itself; more go to a pooled ring, rented while they are queued and returned when the queue
+/// drains, so an idle or finished stream holds nothing but that one slot. Not thread-safe; the owning
+/// connection's lock guards it.
 /// </summary>
+/// <remarks>
+/// The inline slot matters on the receive side of a fan-out: a subscriber's stream usually holds one chunk between
+/// the connection's reader and the stream's reader, and a hundred sessions receiving the same frame at once would
+/// otherwise rent a hundred rings together, more than the shared pool keeps, so most were allocated anew.
+/// </remarks>
 internal sealed class StreamBuffer
 {
     private const int MinChunk = 4096;
@@ -21,6 +27,8 @@ internal sealed class StreamBuffer
     public const int MaxInlinePrefix = 16;
 
     private Chunk[] _ring = [];
+    // The only chunk while no ring is rented.
+    private Chunk _single;
     private int _head;
     private int _count;
 
@@ -80,7 +88,7 @@ internal sealed class StreamBuffer
         int total = 0;
         while (total < destination.Length && _count > 0)
         {
-            ref var chunk = ref _ring[_head];
+            ref var chunk = ref Head;
             total += chunk.CopyTo(destination[total..]);
             if (chunk.Start == chunk.End)
                 Pop();
@@ -100,17 +108,33 @@ internal sealed class StreamBuffer
         ReturnRing();
     }
 
-    private ref Chunk Tail => ref _ring[(_head + _count - 1) % _ring.Length];
+    private ref Chunk Tail => ref _ring.Length == 0 ? ref _single : ref _ring[(_head + _count - 1) % _ring.Length];
+
+    private ref Chunk Head => ref _ring.Length == 0 ? ref _single : ref _ring[_head];
 
     private void Push(in Chunk chunk)
     {
-        if (_count == _ring.Length)
+        if (_ring.Length == 0 && _count == 0)
+        {
+            _single = chunk;
+            _count = 1;
+            return;
+        }
+        if (_count == _ring.Length || _ring.Length == 0)
         {
             var grown = ArrayPool<Chunk>.Shared.Rent(Math.Max(InitialRing, _ring.Length * 2));
-            for (int i = 0; i < _count; i++)
-                grown[i] = _ring[(_head + i) % _ring.Length];
-            if (_ring.Length > 0)
+            if (_ring.Length == 0)
+            {
+                // The second chunk: the lone one moves into the ring.
+                grown[0] = _single;
+                _single = default;
+            }
+            else
+            {
+                for (int i = 0; i < _count; i++)
+                    grown[i] = _ring[(_head + i) % _ring.Length];
                 ArrayPool<Chunk>.Shared.Return(_ring, clearArray: true);
+            }
             _ring = grown;
             _head = 0;
         }
@@ -121,12 +145,13 @@ internal sealed class StreamBuffer
     /// <summary>Removes the head chunk, giving back its pooled array or its owner's hold (exactly once).</summary>
     private void Pop()
     {
-        ref var chunk = ref _ring[_head];
+        ref var chunk = ref Head;
         if (chunk.Array is { } array)
             PayloadPool.Shared.Return(array);
         var owner = chunk.Owner;
         chunk = default;
-        _head = (_head + 1) % _ring.Length;
+        if (_ring.Length > 0)
+            _head = (_head + 1) % _ring.Length;
         _count--;
         owner?.ReleaseHold();
     }

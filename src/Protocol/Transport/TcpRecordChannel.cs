@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using MoqCluster.Protocol.Coding;
 
 namespace MoqCluster.Protocol.Transport;
@@ -107,6 +108,8 @@ public sealed class TcpRecordChannel : IRecordChannel, IRecordBatchWriter
     }
 
     /// <inheritdoc />
+    /// <remarks>Pooled: a reader keeping up with its peer waits on the socket for nearly every record.</remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ReadOnlyMemory<byte>?> ReceiveAsync(CancellationToken cancellationToken = default)
     {
         while (true)

@@ -101,6 +101,53 @@ public class PooledPayloadTests
         Assert.Equal(0, queue.Length);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Stream_buffer_matches_a_plain_queue_through_any_mix_of_appends_and_reads(int seed)
+    {
+        // Drains to empty often, so the lone inline chunk, the move into a rented ring, its growth and its return
+        // all happen many times over.
+        var random = new Random(seed);
+        var queue = new StreamBuffer();
+        var expected = new Queue<byte>();
+        byte next = 0;
+        for (var step = 0; step < 5000; step++)
+        {
+            switch (random.Next(4))
+            {
+                case 0:
+                    var copied = new byte[random.Next(1, 6000)];
+                    foreach (ref var b in copied.AsSpan())
+                        b = next++;
+                    queue.Append(copied);
+                    foreach (var b in copied)
+                        expected.Enqueue(b);
+                    break;
+                case 1:
+                    var prefix = new byte[random.Next(0, StreamBuffer.MaxInlinePrefix + 1)];
+                    var shared = new byte[random.Next(0, 3000)];
+                    foreach (ref var b in prefix.AsSpan())
+                        b = next++;
+                    foreach (ref var b in shared.AsSpan())
+                        b = next++;
+                    queue.AppendShared(prefix, shared);
+                    foreach (var b in prefix.Concat(shared))
+                        expected.Enqueue(b);
+                    break;
+                default:
+                    var output = new byte[random.Next(1, 9000)];
+                    var read = queue.Read(output);
+                    Assert.Equal(Math.Min(output.Length, expected.Count), read);
+                    for (var i = 0; i < read; i++)
+                        Assert.Equal(expected.Dequeue(), output[i]);
+                    break;
+            }
+            Assert.Equal(expected.Count, queue.Length);
+        }
+    }
+
     /// <summary>
     /// Queues group 0's first frame by reference behind <paramref name="header"/>, releases the reader's lease and
     /// pushes group 1 so the cache evicts group 0: only the queue's hold is left on its payload.
