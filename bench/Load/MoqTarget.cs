@@ -23,6 +23,11 @@ internal sealed class MoqTarget(string name, Uri url, Uri subscribeUrl, IReadOnl
 
     private static MoqClientOptions Options => new() { ConnectTimeout = TimeSpan.FromSeconds(30) };
 
+    // A subscriber reads each group once, as it arrives: keeping 5 s of every subscription's payloads (the library's
+    // default, for late local readers) would make the generator hold and collect hundreds of MB that a NATS
+    // subscriber never holds, and its collections would show up as relay latency. Two 30-frame 1 KB groups fit.
+    private static MoqClientOptions SubscriberOptions => Options with { SubscribedTrackCacheBytes = 64 * 1024 };
+
     /// <summary>The path of broadcast number <paramref name="broadcast"/>.</summary>
     public static string PathOf(int broadcast) => $"b{broadcast}";
 
@@ -70,7 +75,7 @@ internal sealed class MoqTarget(string name, Uri url, Uri subscribeUrl, IReadOnl
     /// <inheritdoc/>
     public async Task<IAsyncDisposable> ConnectSubscriberAsync(IReadOnlyList<(int Broadcast, SubscriptionStats Stats)> subscriptions, CancellationToken cancellationToken)
     {
-        var client = await MoqClient.ConnectAsync(subscribeUrl, Options, cancellationToken).ConfigureAwait(false);
+        var client = await MoqClient.ConnectAsync(subscribeUrl, SubscriberOptions, cancellationToken).ConfigureAwait(false);
         return new MoqSubscriberSession(client, subscriptions, errors);
     }
 

@@ -60,6 +60,7 @@ public sealed class MoqClient : IAsyncDisposable
             Limits = options.Limits,
             Logger = options.Logger,
             Observer = options.Observer,
+            SubscribedTrackCacheBytes = options.SubscribedTrackCacheBytes,
             HandshakeTimeout = options.ConnectTimeout,
             SetupPath = withToken.PathAndQuery,
         };

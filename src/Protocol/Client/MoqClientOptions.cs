@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using MoqCluster.Protocol.Coding;
+using MoqCluster.Protocol.Model;
 using MoqCluster.Protocol.Session;
 
 namespace MoqCluster.Protocol.Client;
@@ -30,4 +31,10 @@ public sealed record MoqClientOptions
 
     /// <summary>Receives the session's events (groups, subscriptions, announcements), e.g. for metrics.</summary>
     public ISessionObserver? Observer { get; init; }
+
+    /// <summary>
+    /// Bytes of recent groups kept per subscribed track beyond what its readers still need (see
+    /// <see cref="SessionOptions.SubscribedTrackCacheBytes"/>); lower it when each track is read once, as it arrives.
+    /// </summary>
+    public long SubscribedTrackCacheBytes { get; init; } = TrackProducer.DefaultCacheBytes;
 }

@@ -47,6 +47,13 @@ public sealed class SessionOptions
     /// <summary>How long an upstream subscription outlives its last downstream subscriber (avoids churn).</summary>
     public TimeSpan UpstreamLinger { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Bytes of recent groups each track subscribed from the peer keeps once every reader has passed them (its
+    /// <see cref="Model.TrackProducer.CacheBytes"/>): what a later local reader may still start from. A relay keeps the
+    /// default; a client that reads each track once, as it arrives, can keep far less and hold fewer payloads.
+    /// </summary>
+    public long SubscribedTrackCacheBytes { get; set; } = Model.TrackProducer.DefaultCacheBytes;
+
     /// <summary>Most group streams in flight per subscription; older ones become stale and are reset rather than queued.</summary>
     public int MaxGroupsInFlight { get; set; } = 32;
 

@@ -252,7 +252,10 @@ internal sealed class SessionSubscriber(MoqSession session, OriginProducer? orig
         try
         {
             while (await broadcast.RequestedTrackAsync(session.Token).ConfigureAwait(false) is { } track)
+            {
+                track.CacheBytes = session.Options.SubscribedTrackCacheBytes;
                 _ = RunUpstreamAsync(path, broadcast, track);
+            }
         }
         catch (OperationCanceledException)
         {
