@@ -77,6 +77,8 @@ public sealed partial class WebSocketServerChannel
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxLength);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxLength, MaxRecordSize);
+        Exception refusal;
+        var handOver = false;
         lock (_gate)
         {
             if (_windowOpen)
@@ -84,45 +86,68 @@ public sealed partial class WebSocketServerChannel
                 throw new InvalidOperationException("the previous record was not committed");
             }
 
-            ThrowIfCannotSendLocked();
-            // Room for the larger header the record may need; CommitRecord moves a short record down when it needs less.
-            var reserve = WebSocketFraming.ServerHeaderSize(maxLength);
-            var size = reserve + maxLength;
-            // Spilled records go out first, so once a batch spills it keeps spilling until its flush.
-            if (!_dataHoldsOutput && _spillLength == 0 && _flushLock.Wait(0))
+            if (CannotSendLocked() is not { } cannot)
             {
-                _dataHoldsOutput = true;
-                _flushOwner = true;
+                return OpenWindowLocked(maxLength);
             }
 
+            refusal = cannot;
+            // The batch ends here without a flush of its own: let the output go, so the records it committed and
+            // our Close (when that is why) still go out, and disposal does not wait for a lock no one will release.
             if (_dataHoldsOutput)
             {
-                try
-                {
-                    _window = _output.GetMemory(size);
-                }
-                catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
-                {
-                    // The output was completed under us (the connection is ending).
-                    _sendFailed = true;
-                    ReleaseDataHoldLocked(); // nothing more is written: it just releases
-                    throw new ConnectionClosedException(MoqErrorCodeTransport, $"websocket send failed: {e.Message}");
-                }
-
-                _windowInSpill = false;
+                handOver = ReleaseDataHoldLocked();
             }
-            else
-            {
-                EnsureSpillRoomLocked(size);
-                _window = _spill.AsMemory(_spillLength);
-                _windowInSpill = true;
-            }
-
-            _windowOpen = true;
-            _windowReserve = reserve;
-            _windowMax = maxLength;
-            return _window.Span.Slice(reserve, maxLength);
         }
+
+        if (handOver)
+        {
+            _ = ControlFlushAsync(held: true);
+        }
+
+        throw refusal;
+    }
+
+    /// <summary>Opens the record window in the output's memory when the output is free (or already the batch's), else in the spill.</summary>
+    private Span<byte> OpenWindowLocked(int maxLength)
+    {
+        // Room for the larger header the record may need; CommitRecord moves a short record down when it needs less.
+        var reserve = WebSocketFraming.ServerHeaderSize(maxLength);
+        var size = reserve + maxLength;
+        // Spilled records go out first, so once a batch spills it keeps spilling until its flush.
+        if (!_dataHoldsOutput && _spillLength == 0 && _flushLock.Wait(0))
+        {
+            _dataHoldsOutput = true;
+            _flushOwner = true;
+        }
+
+        if (_dataHoldsOutput)
+        {
+            try
+            {
+                _window = _output.GetMemory(size);
+            }
+            catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+            {
+                // The output was completed under us (the connection is ending).
+                _sendFailed = true;
+                ReleaseDataHoldLocked(); // nothing more is written: it just releases
+                throw new ConnectionClosedException(MoqErrorCodeTransport, $"websocket send failed: {e.Message}");
+            }
+
+            _windowInSpill = false;
+        }
+        else
+        {
+            EnsureSpillRoomLocked(size);
+            _window = _spill.AsMemory(_spillLength);
+            _windowInSpill = true;
+        }
+
+        _windowOpen = true;
+        _windowReserve = reserve;
+        _windowMax = maxLength;
+        return _window.Span.Slice(reserve, maxLength);
     }
 
     /// <inheritdoc />
@@ -263,18 +288,11 @@ public sealed partial class WebSocketServerChannel
         return false;
     }
 
-    private void ThrowIfCannotSendLocked()
-    {
-        if (_closeState != CloseState.Open)
-        {
-            throw new ConnectionClosedException(0, "websocket closed locally");
-        }
-
-        if (_sendFailed)
-        {
-            throw new ConnectionClosedException(MoqErrorCodeTransport, $"websocket send failed earlier{(_abortReason is { } reason ? $": {reason}" : "")}");
-        }
-    }
+    /// <summary>Why no record may be sent any more (closing, or a failed send); null while sending is allowed.</summary>
+    private ConnectionClosedException? CannotSendLocked() =>
+        _closeState != CloseState.Open ? new ConnectionClosedException(0, "websocket closed locally")
+        : _sendFailed ? new ConnectionClosedException(MoqErrorCodeTransport, $"websocket send failed earlier{(_abortReason is { } reason ? $": {reason}" : "")}")
+        : null;
 
     /// <summary>Makes sure the spill has <paramref name="size"/> free bytes, keeping what it holds.</summary>
     private void EnsureSpillRoomLocked(int size)

@@ -260,6 +260,27 @@ public sealed class WebSocketServerChannelPipeTests
     }
 
     [Fact]
+    public async Task ABatchRefusedBecauseTheChannelCloses_StillSendsItsRecordsThenTheClose()
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        var connection = new Connection();
+        var channel = connection.Channel;
+
+        // A batch holds the output with a record committed when the session starts closing.
+        var record = new byte[] { 4, 2 };
+        record.CopyTo(channel.GetRecordSpan(record.Length));
+        channel.CommitRecord(record.Length);
+        var close = channel.CloseAsync(0, "bye").AsTask();
+        Assert.Throws<ConnectionClosedException>(() => channel.GetRecordSpan(10));
+
+        // The writer gives up its batch without flushing it: the record and our Close still go out, in that order.
+        AssertFrame(0x82, record, await ReadAsync(connection, cts.Token));
+        Assert.Equal(0x88, (await ReadAsync(connection, cts.Token)).First);
+        await close.WaitAsync(cts.Token);
+        await channel.DisposeAsync();
+    }
+
+    [Fact]
     public async Task DisposalWaitsForTheReceiveAndLeavesTheConnectionPipesToTheServer()
     {
         using var cts = new CancellationTokenSource(Timeout);
