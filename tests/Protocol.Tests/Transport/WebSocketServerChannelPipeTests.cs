@@ -1,8 +1,11 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Collections;
 using System.IO.Pipelines;
 using System.Net.WebSockets;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using MoqCluster.Protocol.Transport;
 
 namespace MoqCluster.Protocol.Tests.Transport;
@@ -137,6 +140,45 @@ public sealed class WebSocketServerChannelPipeTests
         // Echoed bytes are only right if the channel reads and writes plaintext, i.e. TLS's pipes, not the socket's.
         Assert.True(await usesPipes.Task.WaitAsync(cts.Token));
         await AssertEchoesAsync(socket, cts.Token);
+    }
+
+    [Fact]
+    public async Task WithoutTheConnectionPipesTheChannelWorksOverTheUpgradeStream()
+    {
+        var usesPipes = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // A server that does not expose the connection's pipes (anything but Kestrel), as seen by the request.
+        await using var server = await LoopbackWebSocketServer.StartAsync(
+            context => EchoServerAsync(new DefaultHttpContext(new WithoutConnectionPipes(context.Features)), usesPipes));
+        using var cts = new CancellationTokenSource(Timeout);
+        using var socket = new ClientWebSocket();
+        socket.Options.AddSubProtocol("qmux-00");
+        await socket.ConnectAsync(MoqWebSocketClient.ToWebSocketUri(server.BaseUri), cts.Token);
+
+        Assert.False(await usesPipes.Task.WaitAsync(cts.Token));
+        await AssertEchoesAsync(socket, cts.Token);
+    }
+
+    /// <summary>A request's features with <see cref="IConnectionTransportFeature"/> hidden.</summary>
+    private sealed class WithoutConnectionPipes(IFeatureCollection inner) : IFeatureCollection
+    {
+        public bool IsReadOnly => inner.IsReadOnly;
+
+        public int Revision => inner.Revision;
+
+        public object? this[Type key]
+        {
+            get => key == typeof(IConnectionTransportFeature) ? null : inner[key];
+            set => inner[key] = value;
+        }
+
+        public TFeature? Get<TFeature>() => (TFeature?)this[typeof(TFeature)];
+
+        public void Set<TFeature>(TFeature? instance) => this[typeof(TFeature)] = instance;
+
+        public IEnumerator<KeyValuePair<Type, object>> GetEnumerator() =>
+            inner.Where(pair => pair.Key != typeof(IConnectionTransportFeature)).GetEnumerator();
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     private static async Task EchoServerAsync(HttpContext context, TaskCompletionSource<bool> usesPipes)
