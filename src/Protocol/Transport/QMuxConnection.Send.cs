@@ -169,9 +169,17 @@ public sealed partial class QMuxConnection
                 {
                     do
                     {
+                        bool open;
                         lock (_sync)
-                            length = ComposeRecord(batch.GetRecordSpan(RecordLimit), out last);
-                        batch.CommitRecord(length);
+                        {
+                            // No record window when there is nothing to send: a window may take output memory (a
+                            // pipe segment the channel cannot give back unused), and an idle session must hold none.
+                            open = HasSendWork;
+                            last = false;
+                            length = open ? ComposeRecord(batch.GetRecordSpan(RecordLimit), out last) : 0;
+                        }
+                        if (open)
+                            batch.CommitRecord(length);
                     }
                     while (length > 0 && !last && batch.PendingBytes < BatchBytes);
                     if (batch.PendingBytes > 0)
@@ -262,6 +270,14 @@ public sealed partial class QMuxConnection
             return n;
         return AppendStreamFrames(span, n, multi);
     }
+
+    /// <summary>
+    /// Whether <see cref="ComposeRecord"/> may have something to write (it can still find nothing: a ready stream that
+    /// ended or ran out of credit). True once the connection is closing, so the writer sees <c>last</c>. Under <see cref="_sync"/>.
+    /// </summary>
+    private bool HasSendWork =>
+        _closeInfo is not null || (FlowControlled && !_parametersSent) || _maxDataPending
+        || _maxStreamsPending[Bidi] || _maxStreamsPending[Uni] || _control.Count > 0 || _ready.Count > 0;
 
     /// <summary>Largest record we may send now: the channel's, the peer's max_record_size, 16 384.</summary>
     private int RecordLimit => Math.Min(_recordCapacity, _peerRecordLimit);

@@ -10,9 +10,6 @@ namespace MoqCluster.Protocol.Transport;
 
 public sealed partial class WebSocketServerChannel
 {
-    /// <summary>Bytes read from the upgrade stream at a time (a power of two, so the pool does not round it up to twice that).</summary>
-    private const int ReadBufferSize = 16 * 1024;
-
     // The record being assembled; rented per message and returned on the next receive (idle sessions hold none).
     private byte[] _record = [];
     private int _recordCapacity;
@@ -25,6 +22,11 @@ public sealed partial class WebSocketServerChannel
     private bool _frameFin;
     // 0 idle, 1 inside ReceiveAsync, -1 receive side torn down (by DisposeAsync or by the last receive after it).
     private int _receiving;
+    // Set before we cancel the input's pending read ourselves: Kestrel cancels it too (server shutdown, its timeouts),
+    // and those cancellations are not ours to act on.
+    private int _readCancelRequested;
+    // Completed once the receive side is torn down, so disposal knows the input is no longer read.
+    private readonly TaskCompletionSource _receiveEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _peerClosed;
     private bool _receiveFailed;
     private Refusal _refusal;
@@ -80,12 +82,14 @@ public sealed partial class WebSocketServerChannel
                     throw ReceiveFailed(e.Message);
                 }
 
-                if (result.IsCanceled)
+                var buffer = result.Buffer;
+                if (result.IsCanceled && Volatile.Read(ref _readCancelRequested) != 0)
                 {
+                    // Leave the input as we found it (every read is matched by an advance).
+                    _input.AdvanceTo(buffer.Start);
                     throw ReceiveFailed("channel disposed");
                 }
 
-                var buffer = result.Buffer;
                 var outcome = Parse(buffer, out var consumed);
                 _input.AdvanceTo(consumed, outcome == Outcome.NeedMore ? buffer.End : consumed);
                 switch (outcome)
@@ -356,18 +360,37 @@ public sealed partial class WebSocketServerChannel
         if (Interlocked.CompareExchange(ref _receiving, -1, 0) == 0)
         {
             ReturnRecord();
-            _input.Complete();
+            if (_ownsPipes)
+            {
+                _input.Complete();
+            }
+
+            _receiveEnded.TrySetResult();
         }
         else if (Volatile.Read(ref _receiving) > 0)
         {
             try
             {
+                Volatile.Write(ref _readCancelRequested, 1);
                 _input.CancelPendingRead();
             }
             catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
             {
                 // The receive finished and tore the reader down meanwhile.
             }
+        }
+    }
+
+    /// <summary>Waits (bounded) until the receive side is torn down, so the input is not read after disposal.</summary>
+    private async Task WaitForReceiveEndAsync()
+    {
+        try
+        {
+            await _receiveEnded.Task.WaitAsync(CloseTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // A receive stuck elsewhere (it only reads the input through ReadAsync, which the cancellation woke up).
         }
     }
 }

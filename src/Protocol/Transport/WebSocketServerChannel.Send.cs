@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.IO.Pipelines;
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 using System.Text.Unicode;
@@ -9,32 +10,35 @@ namespace MoqCluster.Protocol.Transport;
 public sealed partial class WebSocketServerChannel
 {
     /// <summary>
-    /// Send buffers are rented in segments of this size: a whole QMux batch (64 KiB of records, four full 16 KiB
-    /// records with their headers) in one write, and still below the large-object heap threshold so the pool's
-    /// misses stay cheap.
+    /// First size of the spill buffer (records composed while a control-frame flush holds the output): a whole QMux
+    /// batch (64 KiB of records plus the one that crossed the mark). It grows if a batch ever needs more.
     /// </summary>
-    private const int SegmentSize = 80 * 1024;
-
-    /// <summary>Smallest segment rented for a lone record or control frame.</summary>
-    private const int MinSegmentSize = 256;
+    private const int SpillSize = 96 * 1024;
 
     private const int MaxCloseReasonBytes = WebSocketFraming.MaxCloseReasonBytes;
 
-    // Guards the send buffer and the control-frame state. Held only for short synchronous work, never across a write.
+    // Guards the window, the spill and the control-frame state. Held only for short synchronous work, never across an
+    // await; the output's GetMemory/Advance are called under it (they do not block).
     private readonly object _gate = new();
-    // Held by whoever writes to the upgrade stream, so writes never interleave.
+    // Held by whoever uses the output PipeWriter (memory, advance, flush): a PipeWriter takes one writer at a time and
+    // one flush at a time. The data writer takes it without waiting when it opens a batch and keeps it until its flush
+    // ends, so a batch is composed straight into the output's memory.
     private readonly SemaphoreSlim _flushLock = new(1, 1);
-    // The segment being filled and the earlier full segments of the same batch; _writing is the batch being written.
-    private byte[] _segment = [];
-    private int _segmentLength;
-    private List<(byte[] Buffer, int Length)> _filled = [];
-    private List<(byte[] Buffer, int Length)> _writing = [];
-    // A record window is open between GetRecordSpan and CommitRecord: the current segment's tail is lent out.
+    // The data writer holds _flushLock for its current batch.
+    private bool _dataHoldsOutput;
+    // A record window is open between GetRecordSpan and CommitRecord: _window is the output's memory or the spill's.
     private bool _windowOpen;
+    private bool _windowInSpill;
+    private Memory<byte> _window;
     private int _windowReserve;
     private int _windowMax;
+    // Records committed while the output was held by a control-frame flush; written out, in order, by the next holder.
+    private byte[] _spill = [];
+    private int _spillLength;
+    // Record bytes committed and not flushed yet (output and spill), and bytes advanced in the output and not flushed.
     private int _pendingBytes;
-    // True while some flusher will still look at the pending control frames before it lets the flush lock go.
+    private int _unflushed;
+    // True while some holder of the output will still look at the pending control frames before it lets the lock go.
     private bool _flushOwner;
     private bool _sendFailed;
     // Pending control frames. Only the latest Ping's Pong is kept (RFC 6455 §5.5.3), so a peer flooding Pings while
@@ -61,14 +65,20 @@ public sealed partial class WebSocketServerChannel
         }
     }
 
+    private bool ControlPendingLocked => _pongLength >= 0 || _pingPending || _closeState == CloseState.Queued;
+
     /// <inheritdoc />
     public int PendingBytes => Volatile.Read(ref _pendingBytes);
 
     /// <inheritdoc />
+    /// <remarks>The span is the connection's output memory itself unless a control-frame flush holds the output at
+    /// that moment (then a spill buffer, copied out by the next flush).</remarks>
     public Span<byte> GetRecordSpan(int maxLength)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxLength);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxLength, MaxRecordSize);
+        Exception refusal;
+        var handOver = false;
         lock (_gate)
         {
             if (_windowOpen)
@@ -76,20 +86,119 @@ public sealed partial class WebSocketServerChannel
                 throw new InvalidOperationException("the previous record was not committed");
             }
 
-            ThrowIfCannotSendLocked();
-            // Room for the larger header the record may need; CommitRecord moves a short record down when it needs less.
-            var reserve = WebSocketFraming.ServerHeaderSize(maxLength);
-            EnsureRoomLocked(reserve + maxLength, batch: true);
-            _windowOpen = true;
-            _windowReserve = reserve;
-            _windowMax = maxLength;
-            return _segment.AsSpan(_segmentLength + reserve, maxLength);
+            if (CannotSendLocked() is not { } cannot)
+            {
+                return OpenWindowLocked(maxLength);
+            }
+
+            refusal = cannot;
+            // The batch ends here without a flush of its own: let the output go, so the records it committed and
+            // our Close (when that is why) still go out, and disposal does not wait for a lock no one will release.
+            if (_dataHoldsOutput)
+            {
+                handOver = ReleaseDataHoldLocked();
+            }
+        }
+
+        if (handOver)
+        {
+            _ = ControlFlushAsync(held: true);
+        }
+
+        throw refusal;
+    }
+
+    /// <summary>Opens the record window in the output's memory when the output is free (or already the batch's), else in the spill.</summary>
+    private Span<byte> OpenWindowLocked(int maxLength)
+    {
+        // Room for the larger header the record may need; CommitRecord moves a short record down when it needs less.
+        var reserve = WebSocketFraming.ServerHeaderSize(maxLength);
+        var size = reserve + maxLength;
+        // Spilled records go out first, so once a batch spills it keeps spilling until its flush.
+        if (!_dataHoldsOutput && _spillLength == 0 && _flushLock.Wait(0))
+        {
+            _dataHoldsOutput = true;
+            _flushOwner = true;
+        }
+
+        if (_dataHoldsOutput)
+        {
+            try
+            {
+                _window = _output.GetMemory(size);
+            }
+            catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+            {
+                // The output was completed under us (the connection is ending).
+                _sendFailed = true;
+                ReleaseDataHoldLocked(); // nothing more is written: it just releases
+                throw new ConnectionClosedException(MoqErrorCodeTransport, $"websocket send failed: {e.Message}");
+            }
+
+            _windowInSpill = false;
+        }
+        else
+        {
+            EnsureSpillRoomLocked(size);
+            _window = _spill.AsMemory(_spillLength);
+            _windowInSpill = true;
+        }
+
+        _windowOpen = true;
+        _windowReserve = reserve;
+        _windowMax = maxLength;
+        return _window.Span.Slice(reserve, maxLength);
+    }
+
+    /// <inheritdoc />
+    public void CommitRecord(int length) => Commit(length, emptyIsRecord: false);
+
+    /// <inheritdoc />
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
+    {
+        bool held;
+        lock (_gate)
+        {
+            if (_windowOpen)
+            {
+                throw new InvalidOperationException("a record is not committed yet");
+            }
+
+            // From here on the batch's hold (if any) is this flush's: it lets the lock go when it is done.
+            held = _dataHoldsOutput;
+            _dataHoldsOutput = false;
+        }
+
+        try
+        {
+            await WriteOutAsync(held, control: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not ConnectionClosedException && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            throw new ConnectionClosedException(MoqErrorCodeTransport, $"websocket send failed: {e.Message}");
         }
     }
 
     /// <inheritdoc />
-    public void CommitRecord(int length)
+    /// <remarks>Frames the record into the output (one copy) and flushes.</remarks>
+    public ValueTask SendAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default)
     {
+        if (record.Length > MaxRecordSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(record), record.Length, $"record exceeds {MaxRecordSize} bytes");
+        }
+
+        record.Span.CopyTo(GetRecordSpan(record.Length));
+        // An empty record is still a message here (the batch path's 0 means "nothing").
+        Commit(record.Length, emptyIsRecord: true);
+        return FlushAsync(cancellationToken);
+    }
+
+    private void Commit(int length, bool emptyIsRecord)
+    {
+        var handOver = false;
+        var reschedule = false;
         lock (_gate)
         {
             if (!_windowOpen)
@@ -100,111 +209,113 @@ public sealed partial class WebSocketServerChannel
             _windowOpen = false;
             ArgumentOutOfRangeException.ThrowIfNegative(length);
             ArgumentOutOfRangeException.ThrowIfGreaterThan(length, _windowMax);
-            if (length == 0)
+            if (length == 0 && !emptyIsRecord)
             {
-                return;
+                _window = default;
+                if (_pendingBytes == 0)
+                {
+                    // Nothing in this batch, so no flush follows: let the output go, and get control frames that were
+                    // left to the data writer (it held the output, or a control flush stepped aside for the window) out.
+                    if (_dataHoldsOutput)
+                    {
+                        handOver = ReleaseDataHoldLocked();
+                    }
+                    else
+                    {
+                        reschedule = ControlPendingLocked;
+                    }
+                }
             }
-
-            var frame = _segment.AsSpan(_segmentLength);
-            var header = WebSocketFraming.ServerHeaderSize(length);
-            if (header < _windowReserve)
+            else
             {
-                // Browsers reject non-minimal lengths (RFC 6455 §5.2): close the gap left for a 4-byte header.
-                frame.Slice(_windowReserve, length).CopyTo(frame[header..]);
+                CommitLocked(length);
             }
+        }
 
-            WebSocketFraming.WriteServerHeader(frame, WebSocketFraming.OpBinary, length);
-            _segmentLength += header + length;
-            _pendingBytes += header + length;
+        if (handOver)
+        {
+            _ = ControlFlushAsync(held: true);
+        }
+        else if (reschedule)
+        {
+            ScheduleControlFlush();
         }
     }
 
-    /// <inheritdoc />
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
+    /// <summary>Frames the open window's record and counts it as pending.</summary>
+    private void CommitLocked(int length)
     {
-        lock (_gate)
+        var frame = _window.Span;
+        _window = default;
+        var header = WebSocketFraming.ServerHeaderSize(length);
+        if (header < _windowReserve)
         {
-            if (_windowOpen)
-            {
-                throw new InvalidOperationException("a record is not committed yet");
-            }
+            // Browsers reject non-minimal lengths (RFC 6455 §5.2): close the gap left for a 4-byte header.
+            frame.Slice(_windowReserve, length).CopyTo(frame[header..]);
         }
 
-        try
+        WebSocketFraming.WriteServerHeader(frame, WebSocketFraming.OpBinary, length);
+        var size = header + length;
+        if (_windowInSpill)
         {
-            await WriteOutAsync(control: false, cancellationToken).ConfigureAwait(false);
+            _spillLength += size;
         }
-        catch (Exception e) when (e is not ConnectionClosedException && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        else
         {
-            throw new ConnectionClosedException(MoqErrorCodeTransport, $"websocket send failed: {e.Message}");
-        }
-    }
-
-    /// <inheritdoc />
-    /// <remarks>Frames the record into the send buffer (one copy) and flushes.</remarks>
-    public ValueTask SendAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default)
-    {
-        if (record.Length > MaxRecordSize)
-        {
-            throw new ArgumentOutOfRangeException(nameof(record), record.Length, $"record exceeds {MaxRecordSize} bytes");
+            _output.Advance(size);
+            _unflushed += size;
         }
 
-        lock (_gate)
-        {
-            if (_windowOpen)
-            {
-                throw new InvalidOperationException("a batched record is not committed yet");
-            }
-
-            ThrowIfCannotSendLocked();
-            var header = WebSocketFraming.ServerHeaderSize(record.Length);
-            EnsureRoomLocked(header + record.Length);
-            var frame = _segment.AsSpan(_segmentLength);
-            WebSocketFraming.WriteServerHeader(frame, WebSocketFraming.OpBinary, record.Length);
-            record.Span.CopyTo(frame[header..]);
-            _segmentLength += header + record.Length;
-            _pendingBytes += header + record.Length;
-        }
-
-        return FlushAsync(cancellationToken);
-    }
-
-    private void ThrowIfCannotSendLocked()
-    {
-        if (_closeState != CloseState.Open)
-        {
-            throw new ConnectionClosedException(0, "websocket closed locally");
-        }
-
-        if (_sendFailed)
-        {
-            throw new ConnectionClosedException(MoqErrorCodeTransport, $"websocket send failed earlier{(_abortReason is { } reason ? $": {reason}" : "")}");
-        }
+        _pendingBytes += size;
     }
 
     /// <summary>
-    /// Makes sure the current segment has <paramref name="size"/> free bytes, starting a new one if not: a full
-    /// <see cref="SegmentSize"/> for batched records, just enough for a lone record or control frame (flushed at once).
+    /// Ends the data writer's hold on the output when no flush of its own follows. True when control frames are waiting
+    /// (they were left to the holder): the caller then hands the lock to a control-frame flush, outside the gate.
+    /// Otherwise the lock is released.
     /// </summary>
-    private void EnsureRoomLocked(int size, bool batch = false)
+    private bool ReleaseDataHoldLocked()
     {
-        if (_segment.Length - _segmentLength >= size)
+        _dataHoldsOutput = false;
+        if (ControlPendingLocked && !_sendFailed)
+        {
+            _flushOwner = true;
+            return true;
+        }
+
+        _flushOwner = false;
+        _flushLock.Release();
+        return false;
+    }
+
+    /// <summary>Why no record may be sent any more (closing, or a failed send); null while sending is allowed.</summary>
+    private ConnectionClosedException? CannotSendLocked() =>
+        _closeState != CloseState.Open ? new ConnectionClosedException(0, "websocket closed locally")
+        : _sendFailed ? new ConnectionClosedException(MoqErrorCodeTransport, $"websocket send failed earlier{(_abortReason is { } reason ? $": {reason}" : "")}")
+        : null;
+
+    /// <summary>Makes sure the spill has <paramref name="size"/> free bytes, keeping what it holds.</summary>
+    private void EnsureSpillRoomLocked(int size)
+    {
+        if (_spill.Length - _spillLength >= size)
         {
             return;
         }
 
-        if (_segmentLength > 0)
+        var grown = ArrayPool<byte>.Shared.Rent(Math.Max(SpillSize, Math.Max(_spill.Length * 2, _spillLength + size)));
+        _spill.AsSpan(0, _spillLength).CopyTo(grown);
+        ReturnSpillLocked();
+        _spill = grown;
+    }
+
+    private void ReturnSpillLocked()
+    {
+        if (_spill.Length > 0)
         {
-            _filled.Add((_segment, _segmentLength));
-        }
-        else if (_segment.Length > 0)
-        {
-            ArrayPool<byte>.Shared.Return(_segment);
+            ArrayPool<byte>.Shared.Return(_spill);
         }
 
-        _segment = ArrayPool<byte>.Shared.Rent(Math.Max(batch ? SegmentSize : MinSegmentSize, size));
-        _segmentLength = 0;
+        _spill = [];
     }
 
     // ------------------------------------------------------------------ control frames
@@ -286,13 +397,13 @@ public sealed partial class WebSocketServerChannel
 
     /// <summary>
     /// Gets pending control frames written when no data flush will do it: the data writer picks them up itself when it
-    /// is inside a record or a flush (it always flushes after committing).
+    /// holds the output or is inside a record (it always flushes after committing).
     /// </summary>
     private void ScheduleControlFlush()
     {
         lock (_gate)
         {
-            if (_flushOwner || _windowOpen || _sendFailed)
+            if (_flushOwner || _dataHoldsOutput || _windowOpen || _sendFailed)
             {
                 return;
             }
@@ -300,14 +411,14 @@ public sealed partial class WebSocketServerChannel
             _flushOwner = true;
         }
 
-        _ = ControlFlushAsync();
+        _ = ControlFlushAsync(held: false);
     }
 
-    private async Task ControlFlushAsync()
+    private async Task ControlFlushAsync(bool held)
     {
         try
         {
-            await WriteOutAsync(control: true, CancellationToken.None).ConfigureAwait(false);
+            await WriteOutAsync(held, control: true, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception)
         {
@@ -315,7 +426,7 @@ public sealed partial class WebSocketServerChannel
         }
     }
 
-    /// <summary>Appends the pending Pong, Ping and Close frames (in that order; nothing after Close). True when Close was appended.</summary>
+    /// <summary>Writes the pending Pong, Ping and Close frames (in that order; nothing after Close) into the output. True when Close was written.</summary>
     private bool EmitControlLocked()
     {
         if (_closeState == CloseState.Emitted)
@@ -327,19 +438,17 @@ public sealed partial class WebSocketServerChannel
 
         if (_pongLength >= 0)
         {
-            EnsureRoomLocked(2 + _pongLength);
-            var frame = _segment.AsSpan(_segmentLength);
+            var frame = _output.GetSpan(2 + _pongLength);
             WebSocketFraming.WriteServerHeader(frame, WebSocketFraming.OpPong, _pongLength);
             _pongPayload.AsSpan(0, _pongLength).CopyTo(frame[2..]);
-            _segmentLength += 2 + _pongLength;
+            Advance(2 + _pongLength);
             _pongLength = -1;
         }
 
         if (_pingPending)
         {
-            EnsureRoomLocked(2);
-            WebSocketFraming.WriteServerHeader(_segment.AsSpan(_segmentLength), WebSocketFraming.OpPing, 0);
-            _segmentLength += 2;
+            WebSocketFraming.WriteServerHeader(_output.GetSpan(2), WebSocketFraming.OpPing, 0);
+            Advance(2);
             _pingPending = false;
         }
 
@@ -349,27 +458,39 @@ public sealed partial class WebSocketServerChannel
         }
 
         var payload = 2 + _closeReasonLength;
-        EnsureRoomLocked(2 + payload);
-        var close = _segment.AsSpan(_segmentLength);
+        var close = _output.GetSpan(2 + payload);
         WebSocketFraming.WriteServerHeader(close, WebSocketFraming.OpClose, payload);
         BinaryPrimitives.WriteUInt16BigEndian(close[2..], _closeStatus);
         _closeReason.AsSpan(0, _closeReasonLength).CopyTo(close[4..]);
-        _segmentLength += 2 + payload;
+        Advance(2 + payload);
         _closeState = CloseState.Emitted;
         return true;
+
+        void Advance(int bytes)
+        {
+            _output.Advance(bytes);
+            _unflushed += bytes;
+        }
     }
 
     // ------------------------------------------------------------------ writing
 
     /// <summary>
-    /// Writes everything buffered (records, then pending control frames) to the upgrade stream, repeating while
-    /// control frames arrive during the write. One stream write per segment; each is one flush of Kestrel's output,
-    /// which waits while Kestrel's buffer is full.
+    /// Flushes everything committed (spilled records first, then pending control frames), repeating while control
+    /// frames arrive during a flush. The flush waits while the connection's output is over its limit (Kestrel's
+    /// transport or TLS pipe), which is the session's backpressure.
     /// </summary>
+    /// <param name="held">The caller already holds <see cref="_flushLock"/> (the data writer's batch, or a hand-over).</param>
+    /// <param name="control">A control-frame flush: it steps aside while the data writer is inside a record.</param>
+    /// <param name="cancellationToken">Cancels the wait for the lock and the flush (the connection is aborted then).</param>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask WriteOutAsync(bool control, CancellationToken cancellationToken)
+    private async ValueTask WriteOutAsync(bool held, bool control, CancellationToken cancellationToken)
     {
-        await _flushLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (!held)
+        {
+            await _flushLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
             while (true)
@@ -385,8 +506,9 @@ public sealed partial class WebSocketServerChannel
 
                     if (_windowOpen)
                     {
+                        // Only a control flush gets here (the data writer composes into the spill while we hold the
+                        // output); the data writer flushes after its record and writes what is pending then.
                         _flushOwner = false;
-                        // The data writer is inside a record and flushes after it; its own flush must not come first.
                         if (!control)
                         {
                             throw new InvalidOperationException("a record is not committed yet");
@@ -395,51 +517,41 @@ public sealed partial class WebSocketServerChannel
                         return;
                     }
 
-                    closeInBatch = EmitControlLocked();
-                    if (_segmentLength == 0 && _filled.Count == 0)
+                    if (_spillLength > 0)
                     {
-                        // Nothing to write: an idle session keeps no send buffer.
-                        if (_segment.Length > 0)
-                        {
-                            ArrayPool<byte>.Shared.Return(_segment);
-                            _segment = [];
-                        }
+                        // Records composed while the output was busy, before any control frame queued after them.
+                        _output.Write(_spill.AsSpan(0, _spillLength));
+                        _unflushed += _spillLength;
+                        _spillLength = 0;
+                        ReturnSpillLocked();
+                    }
 
+                    closeInBatch = EmitControlLocked();
+                    if (_unflushed == 0)
+                    {
                         _flushOwner = false;
                         return;
                     }
 
                     // Control frames queued from now on are written by this loop's next round.
                     _flushOwner = true;
-                    if (_segmentLength > 0)
-                    {
-                        _filled.Add((_segment, _segmentLength));
-                        _segment = [];
-                        _segmentLength = 0;
-                    }
-
-                    (_writing, _filled) = (_filled, _writing);
+                    _unflushed = 0;
                     _pendingBytes = 0;
                 }
 
                 try
                 {
-                    for (var i = 0; i < _writing.Count; i++)
-                    {
-                        var (buffer, length) = _writing[i];
-                        await _stream.WriteAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
-                    }
-
-                    // Kestrel drops writes to a connection that is gone without failing them: say so here, or a session
-                    // would keep composing records for a dead peer until its reader noticed.
-                    if (_connectionAborted.IsCancellationRequested)
+                    var result = await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    // A completed output means the connection is gone; Kestrel also drops writes to a connection that
+                    // is gone without failing them: say so here, or a session would keep composing records for a dead
+                    // peer until its reader noticed. (A cancelled flush still committed its bytes: nothing to redo.)
+                    if (result.IsCompleted || _connectionAborted.IsCancellationRequested)
                     {
                         throw new IOException("the connection was closed");
                     }
                 }
                 catch (Exception e)
                 {
-                    ReturnWriting();
                     // A frame may be cut short on the wire: the connection is unusable.
                     Abort($"send failed: {e.Message}");
                     lock (_gate)
@@ -450,7 +562,6 @@ public sealed partial class WebSocketServerChannel
                     throw;
                 }
 
-                ReturnWriting();
                 if (closeInBatch)
                 {
                     _closeWritten!.TrySetResult();
@@ -463,23 +574,31 @@ public sealed partial class WebSocketServerChannel
         }
     }
 
-    /// <summary>Gives the written segments back; only the flush lock holder touches <see cref="_writing"/>.</summary>
-    private void ReturnWriting()
+    /// <summary>
+    /// After disposal: waits (bounded) until no one writes to the output, so nothing touches the connection once the
+    /// request may end, then returns the spill and completes the output when it is ours.
+    /// </summary>
+    private async Task ReleaseSendSideAsync()
     {
-        foreach (var (buffer, _) in _writing)
+        bool acquired;
+        try
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            acquired = await _flushLock.WaitAsync(CloseTimeout).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
         }
 
-        _writing.Clear();
-    }
-
-    /// <summary>After disposal: returns buffered segments unless a write or a record window still uses them.</summary>
-    private void ReleaseSendBuffers()
-    {
-        if (!_flushLock.Wait(0))
+        if (!acquired)
         {
-            return; // a stuck write still owns them; the collector takes them
+            // A holder is stuck (a data writer that never committed): it keeps the buffers; the collector takes them.
+            lock (_gate)
+            {
+                _sendFailed = true;
+            }
+
+            return;
         }
 
         lock (_gate)
@@ -487,20 +606,14 @@ public sealed partial class WebSocketServerChannel
             _sendFailed = true;
             if (!_windowOpen)
             {
-                foreach (var (buffer, _) in _filled)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                }
-
-                _filled.Clear();
-                if (_segment.Length > 0)
-                {
-                    ArrayPool<byte>.Shared.Return(_segment);
-                }
-
-                _segment = [];
-                _segmentLength = 0;
+                _spillLength = 0;
+                ReturnSpillLocked();
             }
+        }
+
+        if (_ownsPipes)
+        {
+            await _output.CompleteAsync().ConfigureAwait(false);
         }
 
         _flushLock.Release();

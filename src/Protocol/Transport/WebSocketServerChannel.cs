@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net.WebSockets;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Timeouts;
@@ -10,8 +11,8 @@ namespace MoqCluster.Protocol.Transport;
 /// <summary>
 /// The server side of an RFC 6455 WebSocket over an HTTP/1.1 upgrade, framed by us instead of ASP.NET Core's
 /// <c>ManagedWebSocket</c>: one binary message is one record (spec §2.3). Implements
-/// <see cref="IRecordBatchWriter"/> so the QMux writer composes records straight into the send buffer and pays one
-/// write and one flush per batch instead of a copy, a write and a flush per record.
+/// <see cref="IRecordBatchWriter"/> so the QMux writer composes records straight into the connection's output memory
+/// and pays one flush per batch instead of a copy, a write and a flush per record.
 /// </summary>
 /// <remarks>
 /// <para>Receiving behaves as <see cref="WebSocketRecordChannel"/>: fragmented messages are reassembled, a text
@@ -19,13 +20,17 @@ namespace MoqCluster.Protocol.Transport;
 /// violation (unmasked frame, reserved bits, unknown opcode, bad control frame) with 1002; each surfaces as one
 /// <see cref="ConnectionClosedException"/> from <see cref="ReceiveAsync"/>. Pings are answered; Pongs and Pings are
 /// only read while a <see cref="ReceiveAsync"/> is pending (the QMux reader always has one).</para>
-/// <para>Every frame we send (records, Pong, keep-alive Ping, Close) goes through one send buffer and one flusher,
-/// so frames never interleave. Control frames are emitted by whoever flushes next, after the records already
+/// <para>Every frame we send (records, Pong, keep-alive Ping, Close) goes through one output and one holder of it
+/// at a time, so frames never interleave. Control frames are emitted by whoever flushes next, after the records already
 /// committed; a session that is idle on the data side flushes them itself.</para>
-/// <para>Write path: Kestrel's <c>Response.BodyWriter</c> refuses writes once the request is upgraded, so frames are
-/// collected in pooled segments and written to the upgrade stream, one write (one copy into Kestrel's output pipe
-/// and one flush, which waits while Kestrel's buffer is full) per segment. An idle session holds no send or receive
-/// buffer.</para>
+/// <para>I/O path: after Kestrel wrote the 101 response, the channel works on the connection's own pipes (the transport's,
+/// or TLS's decrypted ones, from <see cref="IConnectionTransportFeature"/>) instead of the upgrade stream, which would
+/// copy every byte once more into Kestrel's output and take several layers per write. Frames are composed straight
+/// into the output pipe's memory and flushed once per batch (the flush waits while the connection's output is over its
+/// limit); client frames are unmasked from the input pipe's buffers into the record. Nothing else uses those pipes once
+/// the request is upgraded: Kestrel reads its input only through the upgrade stream (which we never touch) and writes
+/// nothing after the 101 unless the upgrade stream is written. Under a server without that feature the channel wraps
+/// the upgrade stream in pipes instead. An idle session holds no send or receive buffer.</para>
 /// </remarks>
 public sealed partial class WebSocketServerChannel : IRecordChannel, IRecordBatchWriter
 {
@@ -34,8 +39,11 @@ public sealed partial class WebSocketServerChannel : IRecordChannel, IRecordBatc
 
     private readonly HttpContext _context;
     private readonly CancellationToken _connectionAborted;
-    private readonly Stream _stream;
     private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+    // True when the pipes are our wrappers of the upgrade stream (we complete them); false for the connection's own
+    // pipes, which Kestrel completes when the connection ends.
+    private readonly bool _ownsPipes;
     private readonly TimeSpan _keepAliveInterval;
     private readonly TimeSpan _keepAliveTimeout;
     private readonly ITimer? _keepAlive;
@@ -46,16 +54,15 @@ public sealed partial class WebSocketServerChannel : IRecordChannel, IRecordBatc
     private int _disposed;
     private int _released;
 
-    private WebSocketServerChannel(HttpContext context, Stream stream, string? subprotocol, MoqWebSocketOptions options)
+    private WebSocketServerChannel(HttpContext context, IDuplexPipe pipes, bool ownsPipes, string? subprotocol, MoqWebSocketOptions options)
     {
         _context = context;
         _connectionAborted = context.RequestAborted;
-        _stream = stream;
+        _input = pipes.Input;
+        _output = pipes.Output;
+        _ownsPipes = ownsPipes;
         SubProtocol = subprotocol;
         MaxIncomingRecordSize = options.QMux.MaxIncomingRecordSize;
-        // Zero-byte reads: the reader rents a buffer only once bytes arrived, so an idle session holds none.
-        _input = PipeReader.Create(stream, new StreamPipeReaderOptions(
-            bufferSize: ReadBufferSize, minimumReadSize: ReadBufferSize / 4, leaveOpen: true, useZeroByteReads: true));
         _keepAliveInterval = options.KeepAliveInterval;
         _keepAliveTimeout = options.KeepAliveTimeout;
         if (_keepAliveInterval > TimeSpan.Zero && _keepAliveInterval != Timeout.InfiniteTimeSpan)
@@ -103,9 +110,23 @@ public sealed partial class WebSocketServerChannel : IRecordChannel, IRecordBatc
 
         // A session lives as long as it likes; a request timeout (if that middleware is in use) must not cut it.
         context.Features.Get<IHttpRequestTimeoutFeature>()?.DisableTimeout();
+        // Kestrel writes and flushes the 101 here; from then on the connection's bytes are ours.
         var stream = await upgrade.UpgradeAsync().ConfigureAwait(false);
-        return new WebSocketServerChannel(context, stream, string.IsNullOrEmpty(subprotocol) ? null : subprotocol, options);
+        var (pipes, owned) = context.Features.Get<IConnectionTransportFeature>()?.Transport is { } transport
+            ? (transport, false)
+            : (new UpgradeStreamPipes(stream), true);
+        return new WebSocketServerChannel(context, pipes, owned, string.IsNullOrEmpty(subprotocol) ? null : subprotocol, options);
     }
+
+    /// <summary>
+    /// The channel over the pipes of a connection already upgraded (the 101 is sent), which it does not own: for tests
+    /// that need to hold the peer's side of the pipes (backpressure, cancelled reads) in their hands.
+    /// </summary>
+    internal static WebSocketServerChannel OverPipes(HttpContext context, IDuplexPipe connection, MoqWebSocketOptions? options = null) =>
+        new(context, connection, ownsPipes: false, subprotocol: null, options ?? MoqWebSocketOptions.Default);
+
+    /// <summary>True when the channel works on the connection's own pipes rather than on the upgrade stream.</summary>
+    internal bool UsesConnectionPipes => !_ownsPipes;
 
     /// <inheritdoc />
     public int MaxRecordSize => WebSocketRecordChannel.DefaultMaxRecordSize;
@@ -147,8 +168,11 @@ public sealed partial class WebSocketServerChannel : IRecordChannel, IRecordBatc
         QueueClose(WebSocketCloseStatus.NormalClosure, "");
         await WaitForCloseFrameAsync().ConfigureAwait(false);
         EndReceiving();
-        ReleaseSendBuffers();
-        // The request may end from now on: a late failure (a Pong still being written) must not touch its context.
+        // The request may end once we return, and Kestrel then tears the connection's pipes down: wait (bounded) until
+        // neither side of the channel uses them any more.
+        await WaitForReceiveEndAsync().ConfigureAwait(false);
+        await ReleaseSendSideAsync().ConfigureAwait(false);
+        // A late failure (a Pong still being written) must not touch the request's context from now on.
         Volatile.Write(ref _released, 1);
     }
 
