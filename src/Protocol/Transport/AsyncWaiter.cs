@@ -171,19 +171,21 @@ internal sealed class AsyncWaiter : IValueTaskSource, IValueTaskSource<int>
     private static AsyncWaiter[] _pool = new AsyncWaiter[64];
     private static int _pooled;
 
-    /// <summary>A waiter for one wait: from the pool, or new.</summary>
-    public static AsyncWaiter Rent()
+    /// <summary>A waiter for one wait, from the pool or new, with <see cref="WakeInline"/> as given.</summary>
+    public static AsyncWaiter Rent(bool wakeInline = false)
     {
+        AsyncWaiter? waiter = null;
         lock (PoolLock)
         {
             if (_pooled > 0)
             {
-                var waiter = _pool[--_pooled];
+                waiter = _pool[--_pooled];
                 _pool[_pooled] = null!;
-                return waiter;
             }
         }
-        return new AsyncWaiter();
+        waiter ??= new AsyncWaiter();
+        waiter.WakeInline = wakeInline;
+        return waiter;
     }
 
     /// <summary>Gives back a waiter whose last wait has been awaited (or that never waited); one still pending is dropped.</summary>

@@ -67,12 +67,22 @@ public sealed partial class QMuxConnection
         {
             offset += QMuxFrameCodec.Decode(record, offset, _format, out var frame);
             bool closed;
+            AsyncWaiter? readers;
+            (StreamAcceptor? Acceptor, QMuxStream? Stream) handoff;
             lock (_sync)
             {
                 closed = _closeInfo is not null;
                 if (!closed)
                     Dispatch(in frame);
+                readers = _claimedReaders;
+                _claimedReaders = null;
+                handoff = _acceptHandoff;
+                _acceptHandoff = default;
             }
+            // Outside the lock: the accept loop and a stream's reader resume right here, on the receive loop, and
+            // handle the bytes (a relay parses the frame and hands it to its subscribers) before the next frame.
+            handoff.Acceptor?.Complete(handoff.Stream, inline: true);
+            WaiterList.CompleteClaimed(readers);
             if (closed || frame.Kind is QMuxFrameKind.ConnectionClose or QMuxFrameKind.ApplicationClose)
             {
                 if (frame.Kind is QMuxFrameKind.ConnectionClose or QMuxFrameKind.ApplicationClose)
@@ -238,7 +248,22 @@ public sealed partial class QMuxConnection
                     throw new QMuxFrameException(QMuxTransportError.FlowControlError, $"more than {_options.MaxLegacyBufferedBytes} unread bytes buffered", frame.Type);
             }
         }
-        WakeReader(stream);
+        ClaimReader(stream);
+    }
+
+    /// <summary>
+    /// Takes the stream's parked reader for <see cref="ProcessRecord"/> to complete once it leaves the lock. Caller
+    /// holds the lock.
+    /// </summary>
+    private void ClaimReader(QMuxStream stream)
+    {
+        var waiter = stream.ReadWaiter;
+        stream.ReadWaiter = null;
+        if (waiter is not null && waiter.TryClaim())
+        {
+            waiter.ClaimedNext = _claimedReaders;
+            _claimedReaders = waiter;
+        }
     }
 
     private void OnResetStream(in QMuxFrame frame)
@@ -342,7 +367,7 @@ public sealed partial class QMuxConnection
                 // A zero-byte read waits for bytes or the end without taking any: what idle readers (an idle session's
                 // announcement and subscription streams) park on for hours. The waiter is the task itself, so such a
                 // reader holds no state machine here. Its wake may be early; the caller's next read tells.
-                var waiter = AsyncWaiter.Rent();
+                var waiter = AsyncWaiter.Rent(wakeInline: true);
                 stream.ReadWaiter = waiter;
                 return waiter.ArmOnce(stream, cancellationToken);
             }
@@ -354,7 +379,8 @@ public sealed partial class QMuxConnection
     private async ValueTask<int> ReadSlowAsync(QMuxStream stream, Memory<byte> buffer, CancellationToken cancellationToken)
     {
         // Borrowed only to park: a reader that keeps up parks once per record, and a pooled waiter makes that free.
-        var waiter = AsyncWaiter.Rent();
+        // Data wakes it on the receive loop (ClaimReader): no thread-pool hop per record.
+        var waiter = AsyncWaiter.Rent(wakeInline: true);
         try
         {
             while (true)

@@ -35,6 +35,10 @@ public sealed partial class QMuxConnection : IMoqConnection
     private readonly QMuxOptions _options;
     private readonly ILogger _logger;
     private readonly Lock _sync = new();
+    // Stream readers claimed while dispatching a frame (under _sync), completed after the lock is let go.
+    private AsyncWaiter? _claimedReaders;
+    // A new peer stream taken by the parked accept loop while dispatching a frame (under _sync), handed over after it.
+    private (StreamAcceptor? Acceptor, QMuxStream? Stream) _acceptHandoff;
     private readonly Dictionary<long, QMuxStream> _streams = new();
     // Peer-opened streams not yet accepted, per direction, and the acceptors parked on them (under _sync). A plain
     // queue holds nothing until used; an unbounded Channel<T> costs an idle session a queue segment per direction
@@ -225,7 +229,12 @@ public sealed partial class QMuxConnection : IMoqConnection
     {
         if (_acceptor[direction] is { Pending: true } acceptor)
         {
-            acceptor.Complete(stream);
+            // Handed over after the lock (ProcessRecord): the accept loop resumes on the receive loop and starts
+            // reading the stream, whose first bytes came in the same frame, without a thread-pool hop.
+            acceptor.Take();
+            if (_acceptHandoff.Acceptor is { } earlier)
+                earlier.Complete(_acceptHandoff.Stream, inline: false);
+            _acceptHandoff = (acceptor, stream);
             return;
         }
         _accepted[direction].Enqueue(stream);
@@ -435,7 +444,7 @@ public sealed partial class QMuxConnection : IMoqConnection
         private ManualResetValueTaskSourceCore<QMuxStream?> _core = new() { RunContinuationsAsynchronously = true };
         private volatile bool _inUse;
 
-        /// <summary>True from <see cref="Arm"/> to <see cref="Complete"/>.</summary>
+        /// <summary>True from <see cref="Arm"/> to <see cref="Take"/>.</summary>
         public bool Pending { get; private set; }
 
         /// <summary>True from <see cref="Arm"/> until the result is taken: only then may it be armed again.</summary>
@@ -452,7 +461,17 @@ public sealed partial class QMuxConnection : IMoqConnection
 
         public void Complete(QMuxStream? stream)
         {
-            Pending = false;
+            Take();
+            Complete(stream, inline: false);
+        }
+
+        /// <summary>Ends the pending accept (under the connection's lock); <see cref="Complete(QMuxStream?, bool)"/> follows.</summary>
+        public void Take() => Pending = false;
+
+        /// <summary>Hands over a taken accept's stream; with <paramref name="inline"/> the accept loop resumes on this thread.</summary>
+        public void Complete(QMuxStream? stream, bool inline)
+        {
+            _core.RunContinuationsAsynchronously = !inline;
             _core.SetResult(stream);
         }
 
