@@ -104,11 +104,11 @@ internal sealed class AsyncWaiter : IValueTaskSource, IValueTaskSource<int>
 
     /// <summary>
     /// Completes a wait taken by <see cref="TryClaim"/>; its continuation runs right here when <see cref="WakeInline"/>
-    /// is set. Call outside the owner's lock.
+    /// is set and <paramref name="allowInline"/> is true (then call it outside the owner's lock), else on the thread pool.
     /// </summary>
-    public void CompleteClaimed()
+    public void CompleteClaimed(bool allowInline = true)
     {
-        _core.RunContinuationsAsynchronously = !WakeInline;
+        _core.RunContinuationsAsynchronously = !(allowInline && WakeInline);
         _core.SetResult(true);
     }
 

@@ -36,20 +36,11 @@ internal class WaiterList : IWaiterOwner
         return waiter.Arm(this, cancellationToken);
     }
 
-    /// <summary>Wakes every parked waiter. Call under the owner's lock after changing state.</summary>
-    public void WakeAll()
-    {
-        var parked = _parked;
-        _parked = null;
-        while (parked is not null)
-        {
-            var next = parked.Next;
-            parked.Previous = parked.Next = null;
-            parked.Linked = false;
-            parked.Wake();
-            parked = next;
-        }
-    }
+    /// <summary>
+    /// Wakes every parked waiter, their continuations queued to the thread pool (never run inside the lock). Call under
+    /// the owner's lock after changing state.
+    /// </summary>
+    public void WakeAll() => CompleteClaimed(ClaimAll(), allowInline: false);
 
     /// <summary>
     /// Takes every parked waiter out of the list and claims its wait (<see cref="AsyncWaiter.TryClaim"/>); returns
@@ -78,15 +69,18 @@ internal class WaiterList : IWaiterOwner
         return claimed;
     }
 
-    /// <summary>Completes waiters claimed by <see cref="ClaimAll"/>. Call outside the owner's lock.</summary>
-    public static void CompleteClaimed(AsyncWaiter? claimed)
+    /// <summary>
+    /// Completes waiters claimed by <see cref="ClaimAll"/>; those marked <see cref="AsyncWaiter.WakeInline"/> run here
+    /// unless <paramref name="allowInline"/> is false. Call outside the owner's lock when inline runs are allowed.
+    /// </summary>
+    public static void CompleteClaimed(AsyncWaiter? claimed, bool allowInline = true)
     {
         while (claimed is not null)
         {
             // Read before completing: an inline continuation may park the waiter again.
             var next = claimed.ClaimedNext;
             claimed.ClaimedNext = null;
-            claimed.CompleteClaimed();
+            claimed.CompleteClaimed(allowInline);
             claimed = next;
         }
     }

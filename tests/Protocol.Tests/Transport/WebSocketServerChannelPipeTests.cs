@@ -206,27 +206,12 @@ public sealed class WebSocketServerChannelPipeTests
 
     private static async Task AssertEchoesAsync(ClientWebSocket socket, CancellationToken cancellationToken)
     {
-        var buffer = new byte[64 * 1024];
         foreach (var size in new[] { 1, 125, 126, 4000, 16 * 1024 })
         {
             var message = Enumerable.Range(0, size).Select(i => (byte)(i * 7 + size)).ToArray();
             await socket.SendAsync(message, WebSocketMessageType.Binary, endOfMessage: true, cancellationToken);
             for (var copy = 0; copy < 3; copy++)
-            {
-                var length = 0;
-                while (true)
-                {
-                    var result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
-                    Assert.Equal(WebSocketMessageType.Binary, result.MessageType);
-                    length += result.Count;
-                    if (result.EndOfMessage)
-                    {
-                        break;
-                    }
-                }
-
-                Assert.Equal(message, buffer[..length]);
-            }
+                Assert.Equal(message, await WebSocketServerChannelTests.ReceiveMessageAsync(socket, cancellationToken));
         }
 
         await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "", cancellationToken);

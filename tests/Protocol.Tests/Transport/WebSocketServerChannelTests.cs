@@ -56,7 +56,8 @@ public sealed class WebSocketServerChannelTests
 
     private static byte[] Pattern(int length, int seed = 0) => Enumerable.Range(0, length).Select(i => (byte)(i * 31 + seed)).ToArray();
 
-    private static async Task<byte[]> ReceiveMessageAsync(ClientWebSocket socket, CancellationToken cancellationToken)
+    /// <summary>One whole binary message from <paramref name="socket"/>.</summary>
+    internal static async Task<byte[]> ReceiveMessageAsync(ClientWebSocket socket, CancellationToken cancellationToken)
     {
         var buffer = new byte[256 * 1024];
         var length = 0;
