@@ -136,9 +136,15 @@ public class ForwardInGroupBenchmarks
     public void OpenGroup()
     {
         _group = _relay.Track.AppendGroup(_sequence++);
+        // The relay opens a group's stream with its first frame: write it before waiting for the subscribers to see
+        // the group.
+        _group.WriteFrame(_relay.Payload, _timestamp++);
         for (var i = 0; i < _readers.Length; i++)
+        {
             _readers[i] = _relay.Consumers[i].NextLeasedGroupAsync().AsTask().GetAwaiter().GetResult()!;
-        FrameAsync().AsTask().GetAwaiter().GetResult();
+            if (_readers[i].ReadFrameAsync().AsTask().GetAwaiter().GetResult() is null)
+                throw new InvalidOperationException("group ended early");
+        }
     }
 
     /// <summary>Finishes the group; every subscriber sees its end before the next iteration.</summary>
