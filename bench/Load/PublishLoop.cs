@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using MoqCluster.Protocol.Transport;
 
 namespace MoqCluster.Bench.Load;
 
@@ -14,6 +15,19 @@ internal sealed class PublishLoop(IFramePublisher publisher, BroadcastProgress p
 
     /// <summary>Frames sent while the measurement window was open.</summary>
     public long Published => Interlocked.Read(ref _published);
+
+    private readonly record struct Burst(PublishLoop Loop, byte[] Frame, long First, int Count);
+
+    private void Write(Burst burst)
+    {
+        for (long sequence = burst.First; sequence < burst.First + burst.Count; sequence++)
+        {
+            FramePayload.Stamp(burst.Frame, sequence);
+            publisher.Write(burst.Frame, sequence % workload.GroupFrames == 0);
+            if (window.IsOpen)
+                Interlocked.Increment(ref _published);
+        }
+    }
 
     /// <summary>Sends until <paramref name="cancellationToken"/> fires.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -38,14 +52,11 @@ internal sealed class PublishLoop(IFramePublisher publisher, BroadcastProgress p
                     await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, wait)), cancellationToken).ConfigureAwait(false);
                     continue;
                 }
-                allowed = Math.Min(allowed, MaxBurst);
-                for (var i = 0; i < allowed; i++, sequence++)
-                {
-                    FramePayload.Stamp(frame, sequence);
-                    publisher.Write(frame, sequence % workload.GroupFrames == 0);
-                    if (window.IsOpen)
-                        Interlocked.Increment(ref _published);
-                }
+                var burst = new Burst(this, frame, sequence, (int)Math.Min(allowed, MaxBurst));
+                // One burst: the frames due now leave the publisher's session together, as a real publisher
+                // writing several frames at once would send them.
+                SendBurst.Run(burst, static b => b.Loop.Write(b));
+                sequence += burst.Count;
                 await publisher.FlushAsync(cancellationToken).ConfigureAwait(false);
                 if (fps <= 0)
                     await Task.Yield(); // let the receivers on this core advance the window

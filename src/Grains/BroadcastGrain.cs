@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using MoqCluster.Protocol.Coding;
 using MoqCluster.Protocol.Model;
+using MoqCluster.Protocol.Transport;
 
 namespace MoqCluster.Grains;
 
@@ -261,43 +262,77 @@ public sealed class BroadcastGrain
                 return PumpOutcome.SourceFailed;
             }
 
-            Task<GroupConsumer?>? next = null;
-            while (true)
+            // Groups flow in their own loop, which resumes on the publisher's receive loop; this one only watches for
+            // the route, the local subscribers and their preferences changing.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var groups = CopyGroupsAsync(source, track, stop.Token);
+            try
             {
-                next ??= source.NextGroupAsync(ct).AsTask();
-                var options = track.OptionsChanged();
-                var done = await Task.WhenAny(next, changed, unused, options).ConfigureAwait(false);
-                if (done == unused)
-                    return PumpOutcome.Unused;
-                if (done == changed)
-                    return PumpOutcome.RouteChanged;
-                if (done == options)
+                while (true)
                 {
+                    var options = track.OptionsChanged();
+                    var done = await Task.WhenAny(groups, changed, unused, options).ConfigureAwait(false);
+                    if (done == groups)
+                        return await groups.ConfigureAwait(false);
+                    if (done == unused)
+                        return PumpOutcome.Unused;
+                    if (done == changed)
+                        return PumpOutcome.RouteChanged;
                     // Local subscribers changed their preferences: the one upstream follows the aggregate.
                     if (track.ConsumerCount > 0)
                         source.Update(track.AggregateOptions);
-                    continue;
                 }
-                GroupConsumer? group;
+            }
+            finally
+            {
+                // The group loop must be done with the source before it is disposed.
+                stop.Cancel();
                 try
                 {
-                    group = await next.ConfigureAwait(false);
+                    await groups.ConfigureAwait(false);
                 }
-                catch (ProtocolException ex) when (IsRefusal(ex.Code))
+                catch (OperationCanceledException)
                 {
-                    track.Abort(ex.Code);
-                    return PumpOutcome.Unused;
                 }
-                catch (ProtocolException)
-                {
-                    return PumpOutcome.SourceFailed;
-                }
-                next = null;
-                if (group is null)
-                    return PumpOutcome.SourceEnded;
-                _ = CopyGroupAsync(group, track);
             }
         }
+    }
+
+    /// <summary>Starts a copy of every group of <paramref name="source"/> as it arrives, until the source ends or fails.</summary>
+    private static async Task<PumpOutcome> CopyGroupsAsync(TrackConsumer source, TrackProducer track, CancellationToken ct)
+    {
+        // Resumes on the thread that appended the group (the publisher's receive loop): a group's first frame
+        // reaches the subscribers without a hop.
+        source.ResumeInline = true;
+        while (true)
+        {
+            GroupConsumer? group;
+            try
+            {
+                group = await source.NextGroupAsync(ct).ConfigureAwait(false);
+            }
+            catch (ProtocolException ex) when (IsRefusal(ex.Code))
+            {
+                track.Abort(ex.Code);
+                return PumpOutcome.Unused;
+            }
+            catch (ProtocolException)
+            {
+                return PumpOutcome.SourceFailed;
+            }
+            if (group is null)
+                return PumpOutcome.SourceEnded;
+            _ = CopyGroupAsync(group, track);
+        }
+    }
+
+    /// <summary>Copies the frames already in <paramref name="source"/>; true once it has ended.</summary>
+    private static bool CopyAvailable(GroupConsumer source, GroupProducer copy)
+    {
+        bool ended;
+        while (source.TryReadFrame(out var frame, out ended))
+            copy.WriteFrame(frame);
+        return ended;
     }
 
     private static async Task CopyGroupAsync(GroupConsumer source, TrackProducer track)
@@ -317,11 +352,17 @@ public sealed class BroadcastGrain
         {
             return; // the track closed meanwhile
         }
+        // The copy runs on the thread that delivers each frame (the publisher's receive loop): no hop per frame.
+        source.ResumeInline = true;
         try
         {
-            // Frames are shared, never copied: only the reference moves.
-            while (await source.ReadFrameAsync().ConfigureAwait(false) is { } frame)
+            // Frames are shared, never copied: only the reference moves. Frames that are already there (a copy that
+            // starts late, or a burst) are copied as one send burst, so each subscriber gets them in one send.
+            while (!SendBurst.Run((source, copy), static s => CopyAvailable(s.source, s.copy))
+                   && await source.ReadFrameAsync().ConfigureAwait(false) is { } frame)
+            {
                 copy.WriteFrame(frame);
+            }
             copy.Finish();
         }
         catch (ProtocolException ex)

@@ -27,6 +27,13 @@ public sealed class GroupConsumer : IDisposable
     /// <summary>The group this consumer reads.</summary>
     public GroupProducer Group => _group;
 
+    /// <summary>
+    /// Whether a parked <see cref="ReadFrameAsync"/> resumes on the thread that wrote the frame (for a relay, the
+    /// session's receive loop) instead of the thread pool. Only for the relay's own copy loops, which return at once:
+    /// the frame then reaches the subscribers' senders without a hop, in the same <see cref="SendBurst"/>.
+    /// </summary>
+    internal bool ResumeInline { get; set; }
+
     /// <summary>Frames read so far.</summary>
     public int Position => _next;
 
@@ -52,7 +59,7 @@ public sealed class GroupConsumer : IDisposable
                 if (ended)
                     return null;
                 if (waiter is null)
-                    waiter = AsyncWaiter.Rent(); // and look again, parking this time
+                    waiter = AsyncWaiter.Rent(ResumeInline); // and look again, parking this time
                 else
                     await wait.ConfigureAwait(false);
             }

@@ -28,6 +28,12 @@ public sealed class TrackConsumer : IDisposable
     /// <summary>The track this consumer reads.</summary>
     public TrackProducer Track => _track;
 
+    /// <summary>
+    /// Whether a parked wait for the next group resumes on the thread that appended it (for a relay, the session's
+    /// receive loop) instead of the thread pool. Only for the relay's own copy loops, which return at once.
+    /// </summary>
+    internal bool ResumeInline { get; set; }
+
     /// <summary>The track name.</summary>
     public string Name => _track.Name;
 
@@ -107,7 +113,7 @@ public sealed class TrackConsumer : IDisposable
                 if (TryNext(leased, out var group, waiter, cancellationToken, out var wait))
                     return group;
                 if (waiter is null)
-                    waiter = AsyncWaiter.Rent(); // and look again, parking this time
+                    waiter = AsyncWaiter.Rent(ResumeInline); // and look again, parking this time
                 else
                     await wait.ConfigureAwait(false);
             }

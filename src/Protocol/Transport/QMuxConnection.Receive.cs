@@ -8,16 +8,37 @@ public sealed partial class QMuxConnection
 {
     // ------------------------------------------------------------------ reader loop
 
+    /// <summary>
+    /// Input handled in one <see cref="SendBurst"/> before its writers are let go even though more has arrived: a
+    /// firehose publisher must not keep its subscribers waiting, and a subscriber's batch tops out near this anyway.
+    /// </summary>
+    private const int BurstBytes = 64 * 1024;
+
     /// <summary>Receives records and dispatches their frames until the channel ends; never throws.</summary>
     private async Task ReadLoopAsync()
     {
         // Started by a direct call (no Task.Run wrapper task per connection): leave the caller at once.
         await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+        // Records that have already arrived form one burst: the writers they wake send once, when it ends.
+        bool burst = false;
+        int burstBytes = 0;
         try
         {
             while (true)
             {
-                var record = await _channel.ReceiveAsync(_receiveAbort.Token).ConfigureAwait(false);
+                var receive = _channel.ReceiveAsync(_receiveAbort.Token);
+                if (burst && (!receive.IsCompleted || burstBytes >= BurstBytes))
+                {
+                    // About to wait (or the burst is long enough): what it queued leaves now. A burst never spans a wait.
+                    SendBurst.Close();
+                    burst = false;
+                }
+                var record = await receive.ConfigureAwait(false);
+                if (!burst)
+                {
+                    burst = SendBurst.Open();
+                    burstBytes = 0;
+                }
                 if (record is not { } bytes)
                 {
                     CloseCore(new ConnectionCloseInfo(0, "transport closed by peer", ByPeer: true), sendCloseFrame: false, 0);
@@ -25,6 +46,7 @@ public sealed partial class QMuxConnection
                 }
                 if (_closeInfo is not null)
                     continue; // keep draining until the peer closes its side
+                burstBytes += bytes.Length;
                 try
                 {
                     ProcessRecord(bytes);
@@ -49,6 +71,11 @@ public sealed partial class QMuxConnection
         {
             _logger.LogError(ex, "{Transport}: reader failed", TransportName);
             CloseCore(new ConnectionCloseInfo(QMuxTransportError.InternalError, ex.Message, ByPeer: false), sendCloseFrame: true, 0);
+        }
+        finally
+        {
+            if (burst)
+                SendBurst.Close();
         }
     }
 

@@ -38,6 +38,9 @@ public sealed partial class QMuxConnection
             a.SendOrder != b.SendOrder ? b.SendOrder.CompareTo(a.SendOrder) : a.Sequence.CompareTo(b.Sequence));
     }
 
+    /// <summary>Whether the writer loop is parked with nothing to send (tests wait for it).</summary>
+    internal bool WriterParked => _wake.IsWaiting;
+
     /// <summary>Wakes the writer on the thread pool; safe under <see cref="_sync"/>.</summary>
     private void WakeWriter() => _wake.Signal();
 

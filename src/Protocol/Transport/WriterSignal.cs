@@ -8,7 +8,10 @@ namespace MoqCluster.Protocol.Transport;
 /// sends right there, until it has nothing left or a send has to wait, instead of costing a thread-pool hop and a
 /// context switch per write.
 /// </summary>
-/// <remarks>Inline signals must come from a thread that holds no lock the writer takes.</remarks>
+/// <remarks>
+/// Inline signals must come from a thread that holds no lock the writer takes. Inside a <see cref="SendBurst"/>
+/// an inline signal to a parked writer is held until the burst ends, so the writer sends the burst's writes together.
+/// </remarks>
 internal sealed class WriterSignal : IValueTaskSource
 {
     private const int Idle = 0;
@@ -17,6 +20,7 @@ internal sealed class WriterSignal : IValueTaskSource
 
     private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
     private int _state;
+    private int _held;
 
     /// <summary>Completes at the next signal, or at once when one came since the last wait. One waiter at a time.</summary>
     public ValueTask WaitAsync()
@@ -36,6 +40,9 @@ internal sealed class WriterSignal : IValueTaskSource
     /// <summary>Wakes the writer; with <paramref name="inline"/> its continuation runs on this thread before this returns.</summary>
     public void Signal(bool inline = false)
     {
+        // Only a parked writer is worth holding: a busy one finds the write in its next batch anyway.
+        if (inline && IsWaiting && SendBurst.TryHold(this))
+            return;
         while (true)
         {
             var state = Volatile.Read(ref _state);
@@ -54,6 +61,19 @@ internal sealed class WriterSignal : IValueTaskSource
                 return;
             }
         }
+    }
+
+    /// <summary>Whether the writer is parked in <see cref="WaitAsync"/> with no signal pending.</summary>
+    internal bool IsWaiting => Volatile.Read(ref _state) == Waiting;
+
+    /// <summary>Marks this signal as held by a burst; false when it already is (hold it once).</summary>
+    internal bool TryMarkHeld() => Interlocked.Exchange(ref _held, 1) == 0;
+
+    /// <summary>The burst that held this signal ended: deliver it inline.</summary>
+    internal void ReleaseHeld()
+    {
+        Volatile.Write(ref _held, 0);
+        Signal(inline: true);
     }
 
     void IValueTaskSource.GetResult(short token) => _core.GetResult(token);
