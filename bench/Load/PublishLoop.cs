@@ -47,9 +47,18 @@ internal sealed class PublishLoop(IFramePublisher publisher, BroadcastProgress p
                     allowed = progress.Average is { } average ? (long)average + 1 + workload.WindowFrames - sequence : 0;
                 if (allowed <= 0)
                 {
-                    // Fixed rate: sleep until the next frame is due; saturating: poll the window.
-                    var wait = fps > 0 ? (sequence / fps - Stopwatch.GetElapsedTime(started).TotalSeconds) * 1000 : 1;
-                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, wait)), cancellationToken).ConfigureAwait(false);
+                    if (fps > 0)
+                    {
+                        // Fixed rate: sleep until the next frame is due.
+                        var wait = (sequence / fps - Stopwatch.GetElapsedTime(started).TotalSeconds) * 1000;
+                        await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, wait)), cancellationToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        // Saturating: until the subscribers' average lets a quarter of the window go again.
+                        var resume = sequence - 1 - workload.WindowFrames + Math.Max(1, workload.WindowFrames / 4);
+                        await progress.WaitForAverageAsync(resume, cancellationToken).ConfigureAwait(false);
+                    }
                     continue;
                 }
                 var burst = new Burst(this, frame, sequence, (int)Math.Min(allowed, MaxBurst));

@@ -29,6 +29,12 @@ public sealed partial class WebSocketServerChannel
     // A record window is open between GetRecordSpan and CommitRecord: _window is the output's memory or the spill's.
     private bool _windowOpen;
     private bool _windowInSpill;
+    // The window is a pooled buffer of ours, copied into the output at commit: a window larger than a block of the
+    // connection's pool would make the output pipe rent it outside that pool (ArrayPool, which runs dry with many busy
+    // connections, and then allocates per flush). One copy per record is far cheaper than that churn.
+    private bool _windowAside;
+    private byte[] _aside = [];
+    private readonly int _poolBlock;
     private Memory<byte> _window;
     private int _windowReserve;
     private int _windowMax;
@@ -121,7 +127,20 @@ public sealed partial class WebSocketServerChannel
             _flushOwner = true;
         }
 
-        if (_dataHoldsOutput)
+        _windowAside = false;
+        if (_dataHoldsOutput && size > _poolBlock)
+        {
+            if (_aside.Length < size)
+            {
+                ReturnAsideLocked();
+                _aside = ArrayPool<byte>.Shared.Rent(size);
+            }
+
+            _window = _aside;
+            _windowAside = true;
+            _windowInSpill = false;
+        }
+        else if (_dataHoldsOutput)
         {
             try
             {
@@ -165,6 +184,8 @@ public sealed partial class WebSocketServerChannel
                 throw new InvalidOperationException("a record is not committed yet");
             }
 
+            // The batch is composed: an idle session keeps no buffer aside.
+            ReturnAsideLocked();
             // From here on the batch's hold (if any) is this flush's: it lets the lock go when it is done.
             held = _dataHoldsOutput;
             _dataHoldsOutput = false;
@@ -214,6 +235,7 @@ public sealed partial class WebSocketServerChannel
                 _window = default;
                 if (_pendingBytes == 0)
                 {
+                    ReturnAsideLocked();
                     // Nothing in this batch, so no flush follows: let the output go, and get control frames that were
                     // left to the data writer (it held the output, or a control flush stepped aside for the window) out.
                     if (_dataHoldsOutput)
@@ -259,6 +281,12 @@ public sealed partial class WebSocketServerChannel
         if (_windowInSpill)
         {
             _spillLength += size;
+        }
+        else if (_windowAside)
+        {
+            _windowAside = false;
+            _output.Write(frame[..size]);
+            _unflushed += size;
         }
         else
         {
@@ -306,6 +334,16 @@ public sealed partial class WebSocketServerChannel
         _spill.AsSpan(0, _spillLength).CopyTo(grown);
         ReturnSpillLocked();
         _spill = grown;
+    }
+
+    private void ReturnAsideLocked()
+    {
+        if (_aside.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_aside);
+        }
+
+        _aside = [];
     }
 
     private void ReturnSpillLocked()
@@ -608,6 +646,7 @@ public sealed partial class WebSocketServerChannel
             {
                 _spillLength = 0;
                 ReturnSpillLocked();
+                ReturnAsideLocked();
             }
         }
 

@@ -61,6 +61,10 @@ public sealed partial class WebSocketServerChannel : IRecordChannel, IRecordBatc
         _input = pipes.Input;
         _output = pipes.Output;
         _ownsPipes = ownsPipes;
+        // Windows larger than a block of the connection's memory pool are composed aside and copied in (Send.cs).
+        _poolBlock = !ownsPipes && context.Features.Get<IMemoryPoolFeature>()?.MemoryPool.MaxBufferSize is int block and > 0
+            ? block
+            : int.MaxValue;
         SubProtocol = subprotocol;
         MaxIncomingRecordSize = options.QMux.MaxIncomingRecordSize;
         _keepAliveInterval = options.KeepAliveInterval;

@@ -25,11 +25,12 @@ public sealed class WebSocketServerChannelPipeTests
     /// <summary>The test's ends of a channel's connection: it writes client frames to one pipe and reads server frames from the other.</summary>
     private sealed class Connection
     {
-        public Connection(PipeOptions? output = null)
+        public Connection(PipeOptions? output = null, HttpContext? context = null, Func<PipeWriter, PipeWriter>? wrapOutput = null)
         {
             ToServer = new Pipe(new PipeOptions(useSynchronizationContext: false));
             FromServer = new Pipe(output ?? new PipeOptions(useSynchronizationContext: false));
-            Channel = WebSocketServerChannel.OverPipes(new DefaultHttpContext(), new Duplex(ToServer.Reader, FromServer.Writer), NoKeepAlive);
+            var writer = wrapOutput?.Invoke(FromServer.Writer) ?? FromServer.Writer;
+            Channel = WebSocketServerChannel.OverPipes(context ?? new DefaultHttpContext(), new Duplex(ToServer.Reader, writer), NoKeepAlive);
         }
 
         public Pipe ToServer { get; }
@@ -326,6 +327,94 @@ public sealed class WebSocketServerChannelPipeTests
         var written = await connection.ToServer.Writer.WriteAsync(new byte[] { 1 }, cts.Token);
         Assert.False(written.IsCompleted);
         Assert.False(connection.FromServer.Reader.TryRead(out _)); // no bytes after Close, and not completed
+    }
+
+    [Fact]
+    public async Task RecordsLargerThanABlockOfTheConnectionsPoolAreComposedAsideAndNeverAskTheOutputForMore()
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        // Kestrel's pool hands out 4 KiB blocks; a pipe asked for more rents outside it (ArrayPool) on every flush.
+        var pool = new BlockPool(4096);
+        var context = new DefaultHttpContext();
+        context.Features.Set<IMemoryPoolFeature>(new PoolFeature(pool));
+        RecordingWriter? recording = null;
+        var connection = new Connection(new PipeOptions(pool: pool, useSynchronizationContext: false), context,
+            writer => recording = new RecordingWriter(writer));
+        var channel = connection.Channel;
+        Assert.True(channel.MaxRecordSize > pool.MaxBufferSize);
+
+        var records = new[] { channel.MaxRecordSize, 100, channel.MaxRecordSize - 1, 5000 }
+            .Select((size, i) => Enumerable.Range(0, size).Select(b => (byte)(b * 7 + i)).ToArray()).ToList();
+        foreach (var record in records)
+        {
+            record.CopyTo(channel.GetRecordSpan(channel.MaxRecordSize));
+            channel.CommitRecord(record.Length);
+        }
+
+        await channel.FlushAsync(cts.Token).AsTask().WaitAsync(cts.Token);
+        foreach (var record in records)
+        {
+            AssertFrame(0x82, record, await ReadAsync(connection, cts.Token));
+        }
+
+        Assert.InRange(recording!.LargestHint, 0, pool.MaxBufferSize);
+        await channel.DisposeAsync();
+    }
+
+    /// <summary>A memory pool with fixed-size blocks, like Kestrel's.</summary>
+    private sealed class BlockPool(int blockSize) : MemoryPool<byte>
+    {
+        public override int MaxBufferSize => blockSize;
+
+        public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
+        {
+            Assert.InRange(minBufferSize, -1, blockSize);
+            return new Block(new byte[blockSize]);
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+        }
+
+        private sealed class Block(byte[] array) : IMemoryOwner<byte>
+        {
+            public Memory<byte> Memory => array;
+
+            public void Dispose()
+            {
+            }
+        }
+    }
+
+    private sealed class PoolFeature(MemoryPool<byte> pool) : IMemoryPoolFeature
+    {
+        public MemoryPool<byte> MemoryPool => pool;
+    }
+
+    /// <summary>Passes everything to the pipe's writer and remembers the largest memory asked for.</summary>
+    private sealed class RecordingWriter(PipeWriter inner) : PipeWriter
+    {
+        public int LargestHint { get; private set; }
+
+        public override void Advance(int bytes) => inner.Advance(bytes);
+
+        public override Memory<byte> GetMemory(int sizeHint = 0)
+        {
+            LargestHint = Math.Max(LargestHint, sizeHint);
+            return inner.GetMemory(sizeHint);
+        }
+
+        public override Span<byte> GetSpan(int sizeHint = 0)
+        {
+            LargestHint = Math.Max(LargestHint, sizeHint);
+            return inner.GetSpan(sizeHint);
+        }
+
+        public override void CancelPendingFlush() => inner.CancelPendingFlush();
+
+        public override void Complete(Exception? exception = null) => inner.Complete(exception);
+
+        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) => inner.FlushAsync(cancellationToken);
     }
 
     private static void AssertFrame(byte first, byte[] payload, (byte First, byte[] Payload) frame)
