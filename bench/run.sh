@@ -257,6 +257,10 @@ wants() { case " $WORKLOADS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 started=$(date +%s)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+# CPU time the hypervisor gave to other guests (the "steal" column of /proc/stat): on a shared VM it makes every number
+# noisy, and the report says how much of the run it took.
+read_steal() { awk '/^cpu /{ print $9, $2+$3+$4+$5+$6+$7+$8+$9 }' /proc/stat; }
+steal_start=$(read_steal)
 if [ "$QUICK" = 1 ]; then
     SIZES=(1024); FANOUT=(10); RATES=(0 2.5); MANY="4 2"; IDLE_SUBS=100
     CROSS=("10 1024 2.5" "10 1024 0")          # subscribers, frame bytes, Mbit/s (0 = saturating)
@@ -320,7 +324,7 @@ dotnet "$LOAD_DLL" report --in "$JSONL" --md "$OUT/latest.md" --dat "$OUT/latest
     --context "server(s) pinned to core $SERVER_CORE, load generator to core $LOAD_CORE (taskset); $DURATION s measured after $WARMUP s warm-up per cell; a fresh server per cell; workloads: $WORKLOADS$([ "$QUICK" = 1 ] && echo " (QUICK smoke sizes)"); matrix took $elapsed s" \
     --context "$(dotnet --list-runtimes | grep -m1 NETCore.App | cut -d' ' -f1-2), $(nats-server --version), $(iperf3 --version | head -1 | cut -d' ' -f1-2)$(command -v etcd >/dev/null && echo ", etcd $(etcd --version | head -1 | awk '{print $3}')"); relay Release build, log level Warning: *moq* over WebSocket + QMux, *moq-tcp* over QMux on TCP (64 KiB records)" \
     --context "two-edge rows: a single-member etcd and edges A and B (both on core $SERVER_CORE, link A↔B over WebSocket + QMux at the advertised HTTP URL, lease TTL 3 s); CPU and RSS are both edges' summed" \
-    --context "machine load average (1/5/15 min) at start $load_start, at end $(cut -d' ' -f1-3 /proc/loadavg): other work on the same cores makes every number noisy" \
+    --context "machine load average (1/5/15 min) at start $load_start, at end $(cut -d' ' -f1-3 /proc/loadavg); CPU steal (time the hypervisor gave to other guests) $(read_steal | awk -v s="$steal_start" 'BEGIN { split(s, a, " ") } { d = $2 - a[2]; printf "%.1f %%", (d > 0 ? 100 * ($1 - a[1]) / d : 0) }') of the run: other work on the same cores makes every number noisy" \
     --context "frames carry a 16-byte header (send timestamp, sequence); groups of 30 frames; fixed rate = 2.5 Mbit/s per broadcast"
 gnuplot -e "dat='$OUT/latest.dat'; out='$OUT/latest.png'" "$ROOT/bench/chart.gp" 2>"$WORK/gnuplot.log" ||
     { echo "no chart (a partial run may lack a system gnuplot needs):" >&2; cat "$WORK/gnuplot.log" >&2; }
