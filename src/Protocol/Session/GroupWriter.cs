@@ -10,7 +10,10 @@ namespace MoqCluster.Protocol.Session;
 /// <summary>Writes a group's frames onto a stream in a version's frame layout; payloads are passed through, never copied.</summary>
 internal static class GroupWriter
 {
-    /// <summary>Bodies smaller than this are coalesced with their header into one write.</summary>
+    /// <summary>
+    /// Bodies up to this size are copied behind their header into one write when the payload cannot be queued by
+    /// reference (a QUIC stream, or a group's first frame, whose stream header is too long to ride inline).
+    /// </summary>
     private const int CoalesceLimit = 1024;
 
     /// <summary>Size of the scratch buffer <see cref="WriteFrameAsync"/> needs, a group's stream header included.</summary>
@@ -62,15 +65,16 @@ internal static class GroupWriter
     public static ValueTask WriteFrameAsync(ISendStream stream, GroupProducer group, in Frame frame, long previous, MoqVersion version, byte[] header, int pending, CancellationToken ct)
     {
         var length = pending + new FrameHeader(frame.Payload.Length, frame.Timestamp - previous).Write(header.AsSpan(pending), version);
+        // Payloads are immutable and shared by every subscriber: QMux queues them by reference, header inline,
+        // holding the group so its pooled payloads are not reused before they are sent. Small ones too: a copy per
+        // subscriber took a pooled chunk each, and a burst to a thousand subscribers held more than the pool keeps.
+        if (stream is QMuxStream qmux && length <= StreamBuffer.MaxInlinePrefix && !frame.Payload.IsEmpty)
+            return qmux.WriteSharedAsync(header.AsMemory(0, length), frame.Payload, group, ct);
         if (frame.Payload.Length <= CoalesceLimit)
         {
             frame.Payload.Span.CopyTo(header.AsSpan(length));
             return stream.WriteAsync(header.AsMemory(0, length + frame.Payload.Length), cancellationToken: ct);
         }
-        // Payloads are immutable and shared by every subscriber: QMux queues them by reference, header inline,
-        // holding the group so its pooled payloads are not reused before they are sent.
-        if (stream is QMuxStream qmux && length <= StreamBuffer.MaxInlinePrefix)
-            return qmux.WriteSharedAsync(header.AsMemory(0, length), frame.Payload, group, ct);
         return WriteSeparatelyAsync(stream, header.AsMemory(0, length), frame.Payload, group, ct);
     }
 
