@@ -64,14 +64,12 @@ public sealed class GroupProducer : ISharedPayloadOwner
     }
 
     /// <summary>Payload bytes written so far.</summary>
-    public long ByteCount
-    {
-        get
-        {
-            lock (_watch)
-                return _bytes;
-        }
-    }
+    /// <remarks>
+    /// Read without the group's lock (written under it; 64-bit reads are atomic on the 64-bit runtimes we target): the
+    /// track sums its cached groups on every append, and a lock per group there made opening a group cost more than
+    /// sending it.
+    /// </remarks>
+    public long ByteCount => Volatile.Read(ref _bytes);
 
     /// <summary>Appends a frame. Throws when the group is closed.</summary>
     public void WriteFrame(Frame frame)
