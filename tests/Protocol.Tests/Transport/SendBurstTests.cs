@@ -119,10 +119,4 @@ public class SendBurstTests
         await Task.Run(write).WaitAsync(Guard);
         return tap.Sent.Skip(before).ToList();
     }
-
-    private static async Task WaitThenRecordAsync(WriterSignal signal, Action after)
-    {
-        await signal.WaitAsync().ConfigureAwait(false);
-        after();
-    }
 }

@@ -79,6 +79,13 @@ internal static class TransportTestKit
     }
 
     /// <summary>Waits (hang-guarded) until <paramref name="condition"/> holds.</summary>
+    /// <summary>Parks on <paramref name="signal"/> like a writer loop, then runs <paramref name="after"/> wherever it resumed.</summary>
+    public static async Task WaitThenRecordAsync(WriterSignal signal, Action after)
+    {
+        await signal.WaitAsync().ConfigureAwait(false);
+        after();
+    }
+
     public static async Task EventuallyAsync(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow + Guard;

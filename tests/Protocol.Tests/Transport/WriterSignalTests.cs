@@ -59,10 +59,4 @@ public class WriterSignalTests
             await wait.AsTask().WaitAsync(Guard);
         }
     }
-
-    private static async Task WaitThenRecordAsync(WriterSignal signal, Action after)
-    {
-        await signal.WaitAsync().ConfigureAwait(false);
-        after();
-    }
 }
