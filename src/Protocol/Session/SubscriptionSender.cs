@@ -339,7 +339,8 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
             ISendStream? uni = null;
             var cancel = worker.Cancel.Token;
             // Per group, not per worker: an idle worker holds no buffer.
-            var header = ArrayPool<byte>.Shared.Rent(GroupWriter.HeaderBufferSize);
+            // From the payload pool, which keeps thousands of these: a group boundary takes one per subscriber at once.
+            var header = PayloadPool.Shared.Rent(GroupWriter.HeaderBufferSize);
             try
             {
                 // The stream and its header wait for the first frame (or the end): they leave in one send with it,
@@ -384,7 +385,7 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(header);
+                PayloadPool.Shared.Return(header);
                 // After the last write: bytes still queued in QMux hold the payloads on their own.
                 group.ReleaseHold();
             }

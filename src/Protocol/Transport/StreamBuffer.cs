@@ -26,6 +26,15 @@ internal sealed class StreamBuffer
     /// <summary>Largest header queued inline in front of shared memory.</summary>
     public const int MaxInlinePrefix = 16;
 
+    /// <summary>
+    /// Rings for queues of more than one chunk. A fan-out burst queues frames by reference to every subscriber at once,
+    /// so hundreds of rings are out together: far more than the shared pool keeps per size (it would allocate them
+    /// anew each burst). Rings up to <see cref="MaxPooledRing"/> chunks are kept, up to 1024 of each size.
+    /// </summary>
+    private static readonly ArrayPool<Chunk> RingPool = ArrayPool<Chunk>.Create(MaxPooledRing, 1024);
+
+    private const int MaxPooledRing = 1024;
+
     private Chunk[] _ring = [];
     // The only chunk while no ring is rented.
     private Chunk _single;
@@ -122,7 +131,7 @@ internal sealed class StreamBuffer
         }
         if (_count == _ring.Length || _ring.Length == 0)
         {
-            var grown = ArrayPool<Chunk>.Shared.Rent(Math.Max(InitialRing, _ring.Length * 2));
+            var grown = RingPool.Rent(Math.Max(InitialRing, _ring.Length * 2));
             if (_ring.Length == 0)
             {
                 // The second chunk: the lone one moves into the ring.
@@ -133,7 +142,7 @@ internal sealed class StreamBuffer
             {
                 for (int i = 0; i < _count; i++)
                     grown[i] = _ring[(_head + i) % _ring.Length];
-                ArrayPool<Chunk>.Shared.Return(_ring, clearArray: true);
+                RingPool.Return(_ring, clearArray: true);
             }
             _ring = grown;
             _head = 0;
@@ -161,7 +170,7 @@ internal sealed class StreamBuffer
         if (_ring.Length == 0)
             return;
         // Every slot was cleared by Pop, so the pool keeps no references.
-        ArrayPool<Chunk>.Shared.Return(_ring);
+        RingPool.Return(_ring);
         _ring = [];
         _head = 0;
     }
