@@ -151,17 +151,19 @@ public sealed class TrackProducer
         var group = new GroupProducer(sequence);
         if (_closed)
             throw new InvalidOperationException($"track {Name} is closed");
-        foreach (var cached in _groups)
-            if (cached.Sequence == sequence)
-                throw new ProtocolException(MoqErrorCode.Duplicate, $"group {sequence} already exists on track {Name}");
+        // The cache is scanned only for a group at or below the newest: a newer one (nearly every append) can be
+        // neither a duplicate nor behind anything, and only the newest can still be unsuperseded (every other group
+        // was superseded when a newer one arrived, or on arrival if it came late).
         if (_latest is null || sequence > _latest.Sequence)
         {
-            foreach (var cached in _groups)
-                cached.SupersededAt ??= group.ArrivedAt;
+            _latest?.SupersededAt ??= group.ArrivedAt;
             _latest = group;
         }
         else
         {
+            foreach (var cached in _groups)
+                if (cached.Sequence == sequence)
+                    throw new ProtocolException(MoqErrorCode.Duplicate, $"group {sequence} already exists on track {Name}");
             // A late older group is superseded on arrival.
             group.SupersededAt = group.ArrivedAt;
         }

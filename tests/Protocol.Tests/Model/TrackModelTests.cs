@@ -104,7 +104,9 @@ public class TrackModelTests
         var track = new TrackProducer("t", TrackInfo.Default with { MaxLatency = TimeSpan.Zero });
         track.AppendGroup(0).Finish();
         track.AppendGroup(1).Finish();
-        Thread.Sleep(5);
+        // Longer than the coarse clock's step (Environment.TickCount64 moves in jiffies, up to 10 ms): 5 ms could read
+        // the same tick twice and leave group 0 unexpired.
+        Thread.Sleep(30);
         track.AppendGroup(2);
         Assert.Null(track.FindGroup(0));
         Assert.NotNull(track.FindGroup(2));
