@@ -301,8 +301,8 @@ public sealed class BroadcastGrain
     /// <summary>Starts a copy of every group of <paramref name="source"/> as it arrives, until the source ends or fails.</summary>
     private static async Task<PumpOutcome> CopyGroupsAsync(TrackConsumer source, TrackProducer track, CancellationToken ct)
     {
-        // Resumes on the thread that appended the group (the publisher's receive loop): a group's first frame
-        // reaches the subscribers without a hop.
+        // Resumes on the thread that appended the group or frame (the publisher's receive loop), and so do the group
+        // readers it hands out: a frame reaches the subscribers without a hop.
         source.ResumeInline = true;
         while (true)
         {
@@ -352,16 +352,15 @@ public sealed class BroadcastGrain
         {
             return; // the track closed meanwhile
         }
-        // The copy runs on the thread that delivers each frame (the publisher's receive loop): no hop per frame.
-        source.ResumeInline = true;
         try
         {
-            // Frames are shared, never copied: only the reference moves. Frames that are already there (a copy that
-            // starts late, or a burst) are copied as one send burst, so each subscriber gets them in one send.
-            while (!SendBurst.Run((source, copy), static s => CopyAvailable(s.source, s.copy))
-                   && await source.ReadFrameAsync().ConfigureAwait(false) is { } frame)
+            // Frames are shared, never copied: only the reference moves. Those already there when the copy starts are
+            // copied as one send burst, so each subscriber gets them in one send; later ones arrive on the publisher's
+            // receive loop (the reader resumes inline) inside its burst.
+            if (!SendBurst.Run((source, copy), static s => CopyAvailable(s.source, s.copy)))
             {
-                copy.WriteFrame(frame);
+                while (await source.ReadFrameAsync().ConfigureAwait(false) is { } frame)
+                    copy.WriteFrame(frame);
             }
             copy.Finish();
         }

@@ -30,7 +30,8 @@ public sealed class TrackConsumer : IDisposable
 
     /// <summary>
     /// Whether a parked wait for the next group resumes on the thread that appended it (for a relay, the session's
-    /// receive loop) instead of the thread pool. Only for the relay's own copy loops, which return at once.
+    /// receive loop) instead of the thread pool; the group readers it hands out do the same. Only for the relay's own
+    /// copy loops, which return at once.
     /// </summary>
     internal bool ResumeInline { get; set; }
 
@@ -90,11 +91,13 @@ public sealed class TrackConsumer : IDisposable
             if (!leased)
             {
                 group = next.Consume();
+                group.ResumeInline = ResumeInline;
                 return true;
             }
             // Null only for a group that already left the cache and was recycled: as if it had been evicted.
             if (next.ConsumeLeased() is { } lease)
             {
+                lease.ResumeInline = ResumeInline;
                 group = lease;
                 return true;
             }

@@ -68,7 +68,7 @@ internal static class GroupWriter
         // Payloads are immutable and shared by every subscriber: QMux queues them by reference, header inline,
         // holding the group so its pooled payloads are not reused before they are sent. Small ones too: a copy per
         // subscriber took a pooled chunk each, and a burst to a thousand subscribers held more than the pool keeps.
-        if (stream is QMuxStream qmux && length <= StreamBuffer.MaxInlinePrefix && !frame.Payload.IsEmpty)
+        if (stream is QMuxStream qmux && length <= StreamBuffer.MaxInlinePrefix)
             return qmux.WriteSharedAsync(header.AsMemory(0, length), frame.Payload, group, ct);
         if (frame.Payload.Length <= CoalesceLimit)
         {

@@ -34,16 +34,11 @@ public static class SendBurst
     public static void Run<TState>(TState state, Action<TState> writes)
     {
         ArgumentNullException.ThrowIfNull(writes);
-        bool owner = Open();
-        try
+        Run((state, writes), static s =>
         {
-            writes(state);
-        }
-        finally
-        {
-            if (owner)
-                Close();
-        }
+            s.writes(s.state);
+            return true;
+        });
     }
 
     /// <summary>Runs <paramref name="writes"/> with <paramref name="state"/> as one burst and returns its result.</summary>
