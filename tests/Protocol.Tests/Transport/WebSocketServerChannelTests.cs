@@ -287,12 +287,13 @@ public sealed class WebSocketServerChannelTests
     [Fact]
     public async Task ServerKeepAlivePingsAreAnsweredByClientWebSocket()
     {
-        var options = new MoqWebSocketOptions { KeepAliveInterval = TimeSpan.FromMilliseconds(50), KeepAliveTimeout = TimeSpan.FromMilliseconds(400) };
+        // The timeout leaves room for a loaded CI machine (a Pong late by 400 ms once failed a run); the wait
+        // still spans three timeouts, so a connection that ignored Pongs would be aborted long before it ends.
+        var options = new MoqWebSocketOptions { KeepAliveInterval = TimeSpan.FromMilliseconds(50), KeepAliveTimeout = TimeSpan.FromMilliseconds(1000) };
         var (serve, ended) = Observed(async channel =>
         {
             var receive = channel.ReceiveAsync().AsTask();
-            // Many keep-alive timeouts long: without Pongs the connection would be aborted by now.
-            await Task.Delay(1500);
+            await Task.Delay(3000);
             Assert.False(receive.IsCompleted);
             await channel.SendAsync(new byte[] { 42 });
             Assert.Null(await receive);
