@@ -361,6 +361,7 @@ public sealed partial class QMuxConnection
             found = stream;
         }
         _peerOpened[direction] = index + 1;
+        AnnounceStreamCreditIfLow(direction);
         return found;
     }
 
@@ -535,10 +536,24 @@ public sealed partial class QMuxConnection
             return;
         int direction = stream.Direction;
         _localMaxStreams[direction]++;
-        if (FlowControlled)
-        {
-            _maxStreamsPending[direction] = true;
-            WakeWriter();
-        }
+        AnnounceStreamCreditIfLow(direction);
+    }
+
+    /// <summary>
+    /// Queues MAX_STREAMS once the peer has used half of the stream credit we announced, not on every closed stream:
+    /// over TCP or WebSocket nothing else would carry it (QUIC rides it on an ACK), so a subscriber answering each
+    /// finished group with a record of its own cost the relay a receive per group per subscriber, right when the next
+    /// group's fan-out starts. Checked on both events that move the balance (a stream opened, a stream finished), so
+    /// a peer that has run out always hears of any credit freed.
+    /// </summary>
+    private void AnnounceStreamCreditIfLow(int direction)
+    {
+        if (!FlowControlled || _maxStreamsPending[direction] || _localMaxStreams[direction] <= _announcedMaxStreams[direction])
+            return;
+        long window = direction == Bidi ? _options.InitialMaxStreamsBidi : _options.InitialMaxStreamsUni;
+        if (_announcedMaxStreams[direction] - _peerOpened[direction] >= (window + 1) / 2)
+            return;
+        _maxStreamsPending[direction] = true;
+        WakeWriter();
     }
 }

@@ -297,11 +297,13 @@ public sealed partial class QMuxConnection
             else if (_maxStreamsPending[Bidi])
             {
                 _maxStreamsPending[Bidi] = false;
+                _announcedMaxStreams[Bidi] = _localMaxStreams[Bidi];
                 n += QMuxFrameCodec.WriteMaxStreams(span[n..], bidi: true, _localMaxStreams[Bidi]);
             }
             else if (_maxStreamsPending[Uni])
             {
                 _maxStreamsPending[Uni] = false;
+                _announcedMaxStreams[Uni] = _localMaxStreams[Uni];
                 n += QMuxFrameCodec.WriteMaxStreams(span[n..], bidi: false, _localMaxStreams[Uni]);
             }
             else if (_control.TryDequeue(out var frame))

@@ -69,6 +69,7 @@ public sealed partial class QMuxConnection : IMoqConnection
     private long _connReceived;
     private long _connConsumed;
     private PerDirection<long> _localMaxStreams;
+    private PerDirection<long> _announcedMaxStreams;
     private PerDirection<long> _peerOpened;
     private PerDirection<bool> _maxStreamsPending;
     private bool _maxDataPending;
@@ -114,8 +115,8 @@ public sealed partial class QMuxConnection : IMoqConnection
             _acceptors[direction] = new WaiterList(_sync);
         }
         _peerRecordLimit = IsMultiFrame ? (int)QMuxTransportParameters.DefaultMaxRecordSize : WebSocketRecordLimit;
-        _localMaxStreams[Bidi] = _options.InitialMaxStreamsBidi;
-        _localMaxStreams[Uni] = _options.InitialMaxStreamsUni;
+        _localMaxStreams[Bidi] = _announcedMaxStreams[Bidi] = _options.InitialMaxStreamsBidi;
+        _localMaxStreams[Uni] = _announcedMaxStreams[Uni] = _options.InitialMaxStreamsUni;
         if (FlowControlled)
         {
             _connRecvWindow = _options.InitialMaxData;

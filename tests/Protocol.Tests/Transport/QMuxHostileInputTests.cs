@@ -168,18 +168,52 @@ public class QMuxHostileInputTests
         Assert.Equal(new ConnectionCloseInfo(9, "bye", ByPeer: true), info);
     }
 
+    [Theory]
+    [InlineData(QMuxWireFormat.Qmux00)]
+    [InlineData(QMuxWireFormat.Qmux01)]
+    public async Task StreamCredit_IsAnnouncedWhenHalfIsUsed_NotPerFinishedStream(QMuxWireFormat format)
+    {
+        // A peer opening one stream at a time, as a relay sends groups, never runs short of credit, yet hears of it
+        // once per half window, not once per finished stream. After every stream a PING fences what the engine sent.
+        const int Window = 10, Streams = 100;
+        var options = new QMuxOptions { InitialMaxStreamsUni = Window };
+        await using var peer = await RawPeer.CreateAsync(format, options);
+        long limit = Window;
+        var updates = 0;
+        for (int i = 0; i < Streams; i++)
+        {
+            Assert.True(i < limit, $"stream {i} would exceed the announced limit {limit}");
+            await peer.SendAsync(b => QMuxFrameCodec.WriteStream(b, format, (i << 2) | 2, 0, new[] { (byte)i }, fin: true));
+            var incoming = await peer.Engine.AcceptUniAsync().AsTask().WaitAsync(Guard);
+            Assert.Equal(new[] { (byte)i }, await ReadToEndAsync(incoming!));
+            await peer.SendAsync(b => QMuxFrameCodec.WritePing(b, response: false, (ulong)i));
+            while (await peer.NextFrameAsync() is { } frame && !(frame.Kind == QMuxFrameKind.PingResponse && frame.Sequence == (ulong)i))
+            {
+                if (frame.Kind != QMuxFrameKind.MaxStreamsUni)
+                    continue;
+                updates++;
+                Assert.True(frame.Maximum > limit);
+                limit = frame.Maximum;
+            }
+        }
+        // Announced when fewer than half the window was left: one update per 5 streams here (per stream: 100).
+        Assert.InRange(updates, Streams / Window, Streams / (Window / 2) + 1);
+        Assert.False(peer.Engine.Closed.IsCompleted);
+    }
+
     [Fact]
     public async Task ResetAccountsGapAgainstConnectionWindow_AndReplenishes()
     {
         // A reset whose final size exceeds the bytes received charges the gap; the credit comes back.
-        var options = new QMuxOptions { InitialMaxData = 4000, InitialMaxStreamDataUni = 3000 };
+        // One stream of credit, so the finished stream's credit is announced at once (a larger window waits for half).
+        var options = new QMuxOptions { InitialMaxData = 4000, InitialMaxStreamDataUni = 3000, InitialMaxStreamsUni = 1 };
         await using var peer = await RawPeer.CreateAsync(QMuxWireFormat.Qmux00, options);
         await peer.SendAsync(b => QMuxFrameCodec.WriteStream(b, QMuxWireFormat.Qmux00, 2, 0, new byte[100], fin: false));
         await peer.SendAsync(b => QMuxFrameCodec.WriteResetStream(b, QMuxWireFormat.Qmux00, 2, 4, 2500));
         var maxData = await peer.NextFrameAsync(QMuxFrameKind.MaxData);
         Assert.Equal(2500 + 4000, maxData.Maximum);
         var maxStreams = await peer.NextFrameAsync(QMuxFrameKind.MaxStreamsUni);
-        Assert.Equal(1001, maxStreams.Maximum);
+        Assert.Equal(2, maxStreams.Maximum);
         var incoming = await peer.Engine.AcceptUniAsync().AsTask().WaitAsync(Guard);
         var error = await Assert.ThrowsAsync<StreamAbortedException>(() => incoming!.ReadAsync(new byte[10]).AsTask());
         Assert.Equal(4UL, error.Code);
