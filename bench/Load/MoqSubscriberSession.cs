@@ -24,6 +24,9 @@ internal sealed class MoqSubscriberSession : IAsyncDisposable
         foreach (var (broadcast, stats) in subscriptions)
         {
             var track = client.Consume(MoqTarget.PathOf(broadcast)).Subscribe(MoqTarget.TrackName);
+            // Frames are checked and dropped at once, so they are read on the session's receive loop, as the NATS
+            // subscriber reads its messages: the latency then has no thread-pool hop per frame in it.
+            track.ResumeInline = true;
             _tracks.Add(track);
             _readers.Add(ReadTrackAsync(track, stats, _stop.Token));
         }

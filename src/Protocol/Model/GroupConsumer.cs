@@ -28,11 +28,13 @@ public sealed class GroupConsumer : IDisposable
     public GroupProducer Group => _group;
 
     /// <summary>
-    /// Whether a parked <see cref="ReadFrameAsync"/> resumes on the thread that wrote the frame (for a relay, the
-    /// session's receive loop) instead of the thread pool. Only for the relay's own copy loops, which return at once:
-    /// the frame then reaches the subscribers' senders without a hop, in the same <see cref="SendBurst"/>.
+    /// Whether a parked <see cref="ReadFrameAsync"/> resumes on the thread that wrote the frame (a session's receive
+    /// loop) instead of the thread pool. Off by default. Turn it on only when the code between two reads is short and
+    /// never blocks: it then runs on the receive loop, which saves a thread-pool hop per frame (a relay's copy loops
+    /// reach the subscribers' senders in the same <see cref="SendBurst"/>; a subscriber sees each frame at once), but
+    /// a slow continuation holds up every stream of that session.
     /// </summary>
-    internal bool ResumeInline { get; set; }
+    public bool ResumeInline { get; set; }
 
     /// <summary>Frames read so far.</summary>
     public int Position => _next;

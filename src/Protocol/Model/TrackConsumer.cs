@@ -29,11 +29,11 @@ public sealed class TrackConsumer : IDisposable
     public TrackProducer Track => _track;
 
     /// <summary>
-    /// Whether a parked wait for the next group resumes on the thread that appended it (for a relay, the session's
-    /// receive loop) instead of the thread pool; the group readers it hands out do the same. Only for the relay's own
-    /// copy loops, which return at once.
+    /// Whether a parked wait for the next group resumes on the thread that appended it (a session's receive loop)
+    /// instead of the thread pool; the group readers it hands out do the same (<see cref="GroupConsumer.ResumeInline"/>).
+    /// Off by default; only for readers whose code between two waits is short and never blocks.
     /// </summary>
-    internal bool ResumeInline { get; set; }
+    public bool ResumeInline { get; set; }
 
     /// <summary>The track name.</summary>
     public string Name => _track.Name;

@@ -47,6 +47,45 @@ public class ParkedReaderTests
             c.Dispose();
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_reader_that_resumes_inline_runs_on_the_writers_thread_and_others_on_the_pool(bool inline)
+    {
+        var track = new TrackProducer("video", TrackInfo.Default);
+        using var consumer = track.Subscribe();
+        consumer.ResumeInline = inline;
+        int groupThread = 0, frameThread = 0;
+        var gotGroup = new ManualResetEventSlim();
+        var gotFrame = new ManualResetEventSlim();
+        async Task ReadAsync()
+        {
+            using var group = (await consumer.NextLeasedGroupAsync().ConfigureAwait(false))!;
+            groupThread = Environment.CurrentManagedThreadId;
+            gotGroup.Set();
+            Assert.Equal(inline, group.ResumeInline);
+            Assert.Equal(9, (await group.ReadFrameAsync().ConfigureAwait(false))!.Value.Payload.Span[0]);
+            frameThread = Environment.CurrentManagedThreadId;
+            gotFrame.Set();
+        }
+        // Runs until it parks on the next group, so the writes below find it waiting.
+        var reading = ReadAsync();
+        Assert.False(reading.IsCompleted);
+
+        // The writer blocks until the reader has resumed, so a queued continuation cannot run on its thread.
+        var writer = Environment.CurrentManagedThreadId;
+        var appended = track.AppendGroup();
+        Assert.True(gotGroup.Wait(Guard));
+        Assert.Equal(inline, groupThread == writer);
+        if (inline)
+            Assert.False(gotFrame.IsSet); // parked on the next frame, inside AppendGroup
+        appended.WriteFrame(new byte[] { 9 });
+        Assert.True(gotFrame.Wait(Guard));
+        if (inline)
+            Assert.Equal(writer, frameThread);
+        await reading.WaitAsync(Guard);
+    }
+
     [Fact]
     public async Task An_already_cancelled_token_fails_a_read_that_would_park_but_not_one_that_has_a_frame()
     {
