@@ -179,7 +179,7 @@ public sealed partial class QMuxConnection
                             // pipe segment the channel cannot give back unused), and an idle session must hold none.
                             open = HasSendWork;
                             last = false;
-                            length = open ? ComposeRecord(batch.GetRecordSpan(RecordLimit), out last) : 0;
+                            length = open ? ComposeRecord(batch.GetRecordSpan(RecordWindow()), out last) : 0;
                         }
                         if (open)
                             batch.CommitRecord(length);
@@ -243,11 +243,11 @@ public sealed partial class QMuxConnection
             ArrayPool<byte>.Shared.Return(record);
     }
 
-    /// <summary>Fills <paramref name="span"/> (<see cref="RecordLimit"/> bytes) with the next record; 0 when there is nothing to send.</summary>
+    /// <summary>Fills <paramref name="span"/> (at most <see cref="RecordLimit"/> bytes of it) with the next record; 0 when there is nothing to send.</summary>
     private int ComposeRecord(Span<byte> span, out bool last)
     {
         last = false;
-        span = span[..RecordLimit];
+        span = span[..Math.Min(span.Length, RecordLimit)];
         if (_closeInfo is { } info)
         {
             last = true;
@@ -284,6 +284,36 @@ public sealed partial class QMuxConnection
 
     /// <summary>Largest record we may send now: the channel's, the peer's max_record_size, 16 384.</summary>
     private int RecordLimit => Math.Min(_recordCapacity, _peerRecordLimit);
+
+    /// <summary>Most STREAM frame header bytes: type and three 8-byte varints.</summary>
+    private const int MaxStreamHeaderSize = 25;
+
+    /// <summary>
+    /// The record window to ask a batching channel for: what is queued now (every ready stream's bytes and a header
+    /// each, the pending control frames), at most <see cref="RecordLimit"/>. A WebSocket channel composes a window that
+    /// fits a block of its connection's pool in the output itself and copies a larger one in, so a 1 KB frame must not
+    /// ask for 16 KiB. An overestimate only costs that copy; an underestimate, one more record. Under <see cref="_sync"/>.
+    /// </summary>
+    private int RecordWindow()
+    {
+        int limit = RecordLimit;
+        if (_closeInfo is not null || (FlowControlled && !_parametersSent))
+            return limit;
+        long want = _control.Count * ControlFrameRoom;
+        if (_maxDataPending)
+            want += ControlFrameRoom;
+        if (_maxStreamsPending[Bidi])
+            want += ControlFrameRoom;
+        if (_maxStreamsPending[Uni])
+            want += ControlFrameRoom;
+        foreach (var (stream, _) in _ready.UnorderedItems)
+        {
+            want += MaxStreamHeaderSize + stream.SendBuffer.Length;
+            if (want >= limit)
+                return limit;
+        }
+        return (int)Math.Max(want, ControlFrameRoom);
+    }
 
     private int AppendControlFrames(Span<byte> span, int n, bool multi)
     {

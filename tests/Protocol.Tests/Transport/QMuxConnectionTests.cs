@@ -191,6 +191,75 @@ public class QMuxConnectionTests
     }
 
     [Theory]
+    [InlineData(100, false)]
+    [InlineData(40_000, true)]
+    public async Task BatchingChannel_IsAskedForAWindowTheQueuedBytesNeed_NotTheRecordLimit(int size, bool fillsRecords)
+    {
+        // A WebSocket channel copies a window larger than a block of its pool: a small frame must not ask for 16 KiB.
+        var (a, b) = InMemoryRecordChannel.CreatePair(16384);
+        var windows = new WindowRecordingChannel(a);
+        await using var client = new QMuxConnection(windows, QMuxWireFormat.Qmux01, isServer: false, "moq-lite-05", "test");
+        await using var server = new QMuxConnection(b, QMuxWireFormat.Qmux01, isServer: true, "moq-lite-05", "test");
+        client.Start();
+        server.Start();
+        // The transport parameters go first, in a window of their own.
+        await EventuallyAsync(() => !windows.Requested.IsEmpty);
+
+        var payload = RandomBytes(size, seed: size);
+        var uni = await client.OpenUniAsync().AsTask().WaitAsync(Guard);
+        await uni.WriteAsync(payload, fin: true);
+        var incoming = await server.AcceptUniAsync().AsTask().WaitAsync(Guard);
+        Assert.Equal(payload, await ReadToEndAsync(incoming!));
+
+        var dataWindows = windows.Requested.Skip(1).ToList();
+        Assert.NotEmpty(dataWindows);
+        if (fillsRecords)
+            Assert.Contains(16382, dataWindows); // the peer's max_record_size: more is queued than one record holds
+        else
+            Assert.All(dataWindows, w => Assert.InRange(w, size, size + 64));
+    }
+
+    /// <summary>A batching channel over an in-memory one that records the window asked for each record.</summary>
+    private sealed class WindowRecordingChannel(IRecordChannel inner) : IRecordChannel, IRecordBatchWriter
+    {
+        private readonly byte[] _window = new byte[inner.MaxRecordSize];
+        private readonly List<byte[]> _batch = [];
+
+        public System.Collections.Concurrent.ConcurrentQueue<int> Requested { get; } = new();
+
+        public int MaxRecordSize => inner.MaxRecordSize;
+
+        public int PendingBytes => _batch.Sum(r => r.Length);
+
+        public Span<byte> GetRecordSpan(int maxLength)
+        {
+            Requested.Enqueue(maxLength);
+            return _window.AsSpan(0, maxLength);
+        }
+
+        public void CommitRecord(int length)
+        {
+            if (length > 0)
+                _batch.Add(_window.AsSpan(0, length).ToArray());
+        }
+
+        public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
+        {
+            foreach (var record in _batch)
+                await inner.SendAsync(record, cancellationToken);
+            _batch.Clear();
+        }
+
+        public ValueTask SendAsync(ReadOnlyMemory<byte> record, CancellationToken cancellationToken = default) => inner.SendAsync(record, cancellationToken);
+
+        public ValueTask<ReadOnlyMemory<byte>?> ReceiveAsync(CancellationToken cancellationToken = default) => inner.ReceiveAsync(cancellationToken);
+
+        public ValueTask CloseAsync(ulong code, string reason) => inner.CloseAsync(code, reason);
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+
+    [Theory]
     [MemberData(nameof(AllFormats))]
     public async Task StopSending_AnsweredWithReset_SameCode_FinalSizeIsBytesSent(QMuxWireFormat format)
     {
