@@ -4,6 +4,7 @@ using MoqCluster.Edge.Auth;
 using MoqCluster.Edge.Auth.Cli;
 using MoqCluster.Edge.Relay;
 using MoqCluster.Edge.Cluster;
+using MoqCluster.Edge.Listeners;
 using MoqCluster.Protocol.Transport;
 
 if (args is ["token", ..])
@@ -13,6 +14,7 @@ SocketScheduling.PreferInlineCompletions();
 var builder = WebApplication.CreateBuilder(args);
 if (builder.Configuration["urls"] is null && builder.Configuration["ASPNETCORE_URLS"] is null)
     builder.WebHost.UseUrls("http://localhost:4443");
+RecordBlockPool.UseForKestrel(builder.Services);
 builder.Services.Configure<EdgeOptions>(builder.Configuration.GetSection("Relay"));
 builder.Services.AddEdgeAuth(builder.Configuration);
 builder.Services.AddSingleton<RelayHost>();
