@@ -28,6 +28,10 @@ public sealed class TrackProducer
     private readonly TaskCompletionSource<TrackInfo> _info = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _unused = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _firstArrival;
+    // A prefix of the cache whose groups are all closed, and the sum of their sizes (which no longer change): an append
+    // sums only the groups after it (usually the one or two still open), not the whole cache of up to 1024 groups.
+    private int _settled;
+    private long _settledBytes;
     private GroupProducer? _latest;
     private bool _closed;
     private MoqErrorCode? _abortCode;
@@ -185,6 +189,8 @@ public sealed class TrackProducer
             foreach (var group in _groups)
                 group.Retire();
             _groups.Clear();
+            _settled = 0;
+            _settledBytes = 0;
             _latest = null;
         }
     }
@@ -214,7 +220,12 @@ public sealed class TrackProducer
         if (removed > 0)
         {
             for (var i = 0; i < removed; i++)
+            {
+                if (i < _settled)
+                    _settledBytes -= _groups[i].ByteCount;
                 _groups[i].Retire();
+            }
+            _settled = Math.Max(0, _settled - removed);
             _groups.RemoveRange(0, removed);
             _firstArrival += removed;
         }
@@ -226,8 +237,20 @@ public sealed class TrackProducer
     /// </summary>
     private int EvictOverBudget(int removed)
     {
+        while (_settled < _groups.Count && _groups[_settled].IsClosed)
+            _settledBytes += _groups[_settled++].ByteCount;
+        // The bytes of the groups from `removed` on: the settled sum without the part of it before `removed`, plus the
+        // unsettled tail.
         long bytes = 0;
-        for (var i = removed; i < _groups.Count; i++)
+        var tail = removed;
+        if (removed <= _settled)
+        {
+            bytes = _settledBytes;
+            for (var i = 0; i < removed; i++)
+                bytes -= _groups[i].ByteCount;
+            tail = _settled;
+        }
+        for (var i = tail; i < _groups.Count; i++)
             bytes += _groups[i].ByteCount;
         if (bytes <= CacheBytes)
             return removed;
