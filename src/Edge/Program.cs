@@ -12,6 +12,7 @@ if (args is ["token", ..])
 
 SocketScheduling.PreferInlineCompletions();
 var builder = WebApplication.CreateBuilder(args);
+SocketScheduling.ConfigureKestrel(builder.WebHost, SocketScheduling.InlineCompletions);
 if (builder.Configuration["urls"] is null && builder.Configuration["ASPNETCORE_URLS"] is null)
     builder.WebHost.UseUrls("http://localhost:4443");
 RecordBlockPool.UseForKestrel(builder.Services);
