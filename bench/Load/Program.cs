@@ -8,16 +8,6 @@ using MoqCluster.Bench.Load;
 //          [--warmup 2] [--idle] [--window-kb 1024] [--connect-parallel 64] [--connect-timeout 60] [--json FILE]
 //   skip   --id ID --system SYSTEM --reason TEXT [--json FILE]          (prints and records a workload not run)
 //   report --in FILE --md FILE --dat FILE [--context LINE]...
-// With one publisher, socket completions run on the socket engine's thread, as in the relay: the generator's one core
-// then spends less on handing each receive to the thread pool (1 → 100, 1 KB, 2.5 Mbit/s: 63 → 50 % of its core over
-// TCP/QMux, 40 → 30 % for NATS; WebSocket unchanged). Not with many publishers: there the engine's thread and the
-// publishers' timers share the core by time, not by work, and the 100 × 8 workload delivered 155 k instead of 235 k
-// frames/s. Read once, when the first socket is made; an explicit setting wins.
-const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
-var publishersAt = Array.IndexOf(args, "--publishers");
-var onePublisher = publishersAt < 0 || (publishersAt + 1 < args.Length && args[publishersAt + 1] == "1");
-if (onePublisher && Environment.GetEnvironmentVariable(InlineCompletions) is null)
-    Environment.SetEnvironmentVariable(InlineCompletions, "1");
 var json = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 if (args.Length == 0)
 {
@@ -94,6 +84,14 @@ static async Task<int> RunAsync(CommandLine line, JsonSerializerOptions json)
     var file = line.Text("json");
     using var allocations = line.Flag("alloc-types") ? new AllocationSampler() : null;
     line.ThrowIfUnknown();
+    // With one publisher, socket completions run on the socket engine's thread, as in the relay: the generator's one core
+    // then spends less on handing each receive to the thread pool (1 → 100, 1 KB, 2.5 Mbit/s: 63 → 50 % of its core over
+    // TCP/QMux, 40 → 30 % for NATS; WebSocket unchanged). Not with many publishers: there the engine's thread and the
+    // publishers' timers share the core by time, not by work, and the 100 × 8 workload delivered 155 k instead of 235 k
+    // frames/s. Read once, when the first socket is made; an explicit setting wins.
+    const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+    if (workload.Publishers == 1 && Environment.GetEnvironmentVariable(InlineCompletions) is null)
+        Environment.SetEnvironmentVariable(InlineCompletions, "1");
     if (system is "moq" or "moq-tcp" && health.Count == 0)
         throw new ArgumentException($"--health http://HOST:PORT/health is required with {url.Scheme}:// URLs (the edge's HTTP side)");
     if (system is "moq" or "moq-tcp" && (system == "moq-tcp") != (url.Scheme == "tcp"))
