@@ -1,5 +1,3 @@
-using System.Net.WebSockets;
-
 namespace MoqCluster.Protocol.Transport;
 
 /// <summary>
@@ -26,41 +24,22 @@ public static class MoqWebSocketClient
     /// <summary>
     /// Connects at the record level only: the channel and the negotiation result, without building a QMux connection.
     /// </summary>
-    public static async Task<(WebSocketRecordChannel Channel, SubprotocolSelection Selection)> ConnectChannelAsync(
+    /// <exception cref="WebSocketConnectException">The upgrade was refused, timed out or the network failed.</exception>
+    public static async Task<(WebSocketClientChannel Channel, SubprotocolSelection Selection)> ConnectChannelAsync(
         Uri uri, MoqWebSocketClientOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(uri);
         options ??= MoqWebSocketClientOptions.Default;
-        var target = ToWebSocketUri(uri);
-
-        var socket = new ClientWebSocket();
-        try
+        foreach (var subprotocol in options.Subprotocols)
         {
-            Configure(socket.Options, options);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(options.ConnectTimeout);
-            try
+            if (!WebSocketSubprotocol.TryParse(subprotocol, out _))
             {
-                await socket.ConnectAsync(target, timeout.Token).ConfigureAwait(false);
+                throw new ArgumentException($"'{subprotocol}' is not a MoQ WebSocket subprotocol", nameof(options));
             }
-            catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new WebSocketConnectException($"websocket connect to {target} timed out after {options.ConnectTimeout}", null, e);
-            }
-            catch (WebSocketException e)
-            {
-                int? status = socket.HttpStatusCode == 0 ? null : (int)socket.HttpStatusCode;
-                throw new WebSocketConnectException($"websocket connect to {target} failed: {e.Message}", status, e);
-            }
+        }
 
-            var selection = FromServerChoice(socket.SubProtocol);
-            return (new WebSocketRecordChannel(socket, options.QMux.MaxIncomingRecordSize), selection);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+        var channel = await WebSocketClientChannel.ConnectAsync(ToWebSocketUri(uri), options, cancellationToken).ConfigureAwait(false);
+        return (channel, FromServerChoice(channel.SubProtocol));
     }
 
     /// <summary>Maps <c>http→ws</c> and <c>https→wss</c>, keeping host, port, path and query; drops the fragment.</summary>
@@ -96,40 +75,7 @@ public static class MoqWebSocketClient
             return new SubprotocolSelection(true, subprotocol, parsed.Value.WireFormat, parsed.Value.ApplicationProtocol);
         }
 
-        // ClientWebSocket already refuses a value we did not offer, so this is the "nothing selected" case.
+        // The handshake already refused a value we did not offer, so this is the "nothing selected" case.
         return new SubprotocolSelection(true, null, QMuxWireFormat.Legacy, null);
-    }
-
-    private static void Configure(ClientWebSocketOptions socketOptions, MoqWebSocketClientOptions options)
-    {
-        foreach (var subprotocol in options.Subprotocols)
-        {
-            if (!WebSocketSubprotocol.TryParse(subprotocol, out _))
-            {
-                throw new ArgumentException($"'{subprotocol}' is not a MoQ WebSocket subprotocol", nameof(options));
-            }
-
-            socketOptions.AddSubProtocol(subprotocol);
-        }
-
-        foreach (var (name, value) in options.Headers)
-        {
-            socketOptions.SetRequestHeader(name, value);
-        }
-
-        if (options.CertificateValidation is not null)
-        {
-            socketOptions.RemoteCertificateValidationCallback = options.CertificateValidation;
-        }
-        else if (!options.VerifyCertificate)
-        {
-            socketOptions.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
-        }
-
-        socketOptions.KeepAliveInterval = options.KeepAliveInterval;
-        // Keeps the HTTP status of a refused upgrade so callers can tell 400 from 401/403.
-        socketOptions.CollectHttpResponseDetails = true;
-        // No permessage-deflate: media is already compressed and the JS servers/clients never negotiate it.
-        socketOptions.DangerousDeflateOptions = null;
     }
 }

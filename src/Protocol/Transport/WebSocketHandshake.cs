@@ -99,7 +99,7 @@ public static class WebSocketHandshake
     }
 
     /// <summary>True when a comma-separated header (possibly repeated) contains <paramref name="token"/>, ignoring case.</summary>
-    private static bool HasToken(StringValues values, string token)
+    internal static bool HasToken(StringValues values, string token)
     {
         foreach (var value in values)
         {

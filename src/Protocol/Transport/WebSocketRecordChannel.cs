@@ -236,7 +236,8 @@ public sealed class WebSocketRecordChannel : IRecordChannel
         }
     }
 
-    private static string TruncateReason(string reason)
+    /// <summary>Cuts a Close reason to the 123 UTF-8 bytes a Close frame has room for, on a character boundary.</summary>
+    internal static string TruncateReason(string reason)
     {
         if (Encoding.UTF8.GetByteCount(reason) <= MaxCloseReasonBytes)
         {

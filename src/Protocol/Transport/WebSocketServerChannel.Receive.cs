@@ -8,6 +8,8 @@ using System.Text.Unicode;
 
 namespace MoqCluster.Protocol.Transport;
 
+using Refusal = WebSocketFrameRules.Refusal;
+
 public sealed partial class WebSocketServerChannel
 {
     // The record being assembled; rented per message and returned on the next receive (idle sessions hold none).
@@ -32,9 +34,6 @@ public sealed partial class WebSocketServerChannel
     private Refusal _refusal;
 
     private enum Outcome { NeedMore, Message, PeerClose, Refused }
-
-    /// <summary>Why we refuse the peer's input: our close status and reason, and the exception the caller gets.</summary>
-    private readonly record struct Refusal(WebSocketCloseStatus Status, string CloseReason, ulong Code, string Message);
 
     /// <inheritdoc />
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -166,7 +165,7 @@ public sealed partial class WebSocketServerChannel
             }
 
             consumed = buffer.Start;
-            if (!WebSocketFraming.TryReadClientHeader(buffer, out var header, out var oversizedLength))
+            if (!WebSocketFraming.TryReadHeader(buffer, out var header, out var oversizedLength))
             {
                 return Outcome.NeedMore;
             }
@@ -233,94 +232,20 @@ public sealed partial class WebSocketServerChannel
     }
 
     /// <summary>Validates a client frame header against RFC 6455 and our bounds; null when acceptable.</summary>
-    private Refusal? Check(in WebSocketFraming.ClientHeader header, bool oversizedLength)
-    {
-        if (header.Reserved)
-        {
-            return ProtocolError("reserved bits set without a negotiated extension");
-        }
-
-        if (!WebSocketFraming.IsKnownOpcode(header.Opcode))
-        {
-            return ProtocolError($"reserved opcode 0x{header.Opcode:x}");
-        }
-
-        if (!header.Masked)
-        {
-            return ProtocolError("unmasked client frame");
-        }
-
-        if (oversizedLength)
-        {
-            return ProtocolError("64-bit payload length with the most significant bit set");
-        }
-
-        if (WebSocketFraming.IsControl(header.Opcode))
-        {
-            return !header.Fin || header.PayloadLength > WebSocketFraming.MaxControlPayload
-                ? ProtocolError("fragmented control frame or control payload over 125 bytes")
-                : null;
-        }
-
-        if (header.Opcode == WebSocketFraming.OpContinuation)
-        {
-            if (!_inMessage)
-            {
-                return ProtocolError("continuation frame without a message to continue");
-            }
-        }
-        else if (_inMessage)
-        {
-            return ProtocolError("new message inside a fragmented one");
-        }
-        else if (header.Opcode == WebSocketFraming.OpText)
-        {
-            return new Refusal(WebSocketCloseStatus.ProtocolError, "text messages are not allowed",
-                MoqErrorCodeProtocol, "websocket text message (only binary is allowed)");
-        }
-
-        if (header.PayloadLength > MaxIncomingRecordSize - _messageLength)
-        {
-            return new Refusal(WebSocketCloseStatus.MessageTooBig, "record too large",
-                MoqErrorCodeBounds, $"websocket message exceeds {MaxIncomingRecordSize} bytes");
-        }
-
-        return null;
-    }
-
-    private static Refusal ProtocolError(string why) =>
-        new(WebSocketCloseStatus.ProtocolError, why, MoqErrorCodeProtocol, $"websocket protocol error: {why}");
+    private Refusal? Check(in WebSocketFraming.WireHeader header, bool oversizedLength) =>
+        WebSocketFrameRules.Check(header, oversizedLength, peerMasks: true, _inMessage, _messageLength, MaxIncomingRecordSize);
 
     /// <summary>Records the peer's Close; null when it is well-formed (RFC 6455 §5.5.1, §7.4).</summary>
     private Refusal? ReadClose(ReadOnlySpan<byte> payload)
     {
-        if (payload.Length == 0)
+        var refusal = WebSocketFrameRules.ReadClose(payload, out var status, out var description);
+        if (refusal is null)
         {
-            PeerCloseStatus = WebSocketCloseStatus.Empty;
-            PeerCloseDescription = "";
-            return null;
+            PeerCloseStatus = status;
+            PeerCloseDescription = description;
         }
 
-        if (payload.Length == 1)
-        {
-            return ProtocolError("close frame with a 1-byte payload");
-        }
-
-        var code = BinaryPrimitives.ReadUInt16BigEndian(payload);
-        if (code is not (>= 1000 and <= 1003 or >= 1007 and <= 1014 or >= 3000 and <= 4999))
-        {
-            return ProtocolError($"invalid close code {code}");
-        }
-
-        if (!Utf8.IsValid(payload[2..]))
-        {
-            return new Refusal(WebSocketCloseStatus.InvalidPayloadData, "close reason is not UTF-8",
-                MoqErrorCodeProtocol, "websocket protocol error: close reason is not UTF-8");
-        }
-
-        PeerCloseStatus = (WebSocketCloseStatus)code;
-        PeerCloseDescription = Encoding.UTF8.GetString(payload[2..]);
-        return null;
+        return refusal;
     }
 
     /// <summary>Makes room for <paramref name="size"/> message bytes (bounded by the caller), keeping what was received.</summary>

@@ -245,6 +245,4 @@ public sealed partial class WebSocketServerChannel : IRecordChannel, IRecordBatc
     private void OnPong() => Volatile.Write(ref _pingOutstandingSince, 0);
 
     private const ulong MoqErrorCodeTransport = (ulong)Coding.MoqErrorCode.Transport;
-    private const ulong MoqErrorCodeProtocol = (ulong)Coding.MoqErrorCode.ProtocolViolation;
-    private const ulong MoqErrorCodeBounds = (ulong)Coding.MoqErrorCode.BoundsExceeded;
 }
