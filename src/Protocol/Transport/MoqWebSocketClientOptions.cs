@@ -35,7 +35,7 @@ public sealed record MoqWebSocketClientOptions
     /// <summary>Upper bound on the TCP/TLS connect plus HTTP upgrade. Default 10 s.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Interval of client WebSocket keep-alive Pings; <see cref="TimeSpan.Zero"/> disables them. Default 15 s.</summary>
+    /// <summary>Interval of client WebSocket keep-alive heartbeats (unsolicited Pongs, RFC 6455 §5.5.3); <see cref="TimeSpan.Zero"/> disables them. Default 15 s.</summary>
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
