@@ -39,7 +39,7 @@ public sealed class WebSocketClientChannel : IRecordChannel, IRecordBatchWriter
     /// <summary>How long a Close frame may take to be written before the connection is dropped.</summary>
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly Socket _socket;
+    private readonly Socket? _socket;
     private readonly Stream _stream;
     private readonly ITimer? _keepAlive;
 
@@ -70,7 +70,7 @@ public sealed class WebSocketClientChannel : IRecordChannel, IRecordBatchWriter
 
     private enum Outcome { NeedMore, Record, PeerClose, Refused }
 
-    private WebSocketClientChannel(Socket socket, Stream stream, byte[] receive, int start, int end, string? subprotocol, int maxIncomingRecordSize, TimeSpan keepAliveInterval)
+    private WebSocketClientChannel(Socket? socket, Stream stream, byte[] receive, int start, int end, string? subprotocol, int maxIncomingRecordSize, TimeSpan keepAliveInterval)
     {
         _socket = socket;
         _stream = stream;
@@ -181,14 +181,21 @@ public sealed class WebSocketClientChannel : IRecordChannel, IRecordBatchWriter
         }
     }
 
-    private static async ValueTask DropAsync(Socket socket, Stream? stream)
+    /// <summary>
+    /// The channel over a stream already past the opening handshake (no keep-alive), for benchmarks and tests that
+    /// drive the framing without a socket.
+    /// </summary>
+    internal static WebSocketClientChannel OverStream(Stream stream, int maxIncomingRecordSize = WebSocketRecordChannel.DefaultMaxIncomingRecordSize) =>
+        new(null, stream, new byte[ReceiveBufferSize + WebSocketFraming.MaxHeaderSize], 0, 0, null, maxIncomingRecordSize, TimeSpan.Zero);
+
+    private static async ValueTask DropAsync(Socket? socket, Stream? stream)
     {
         if (stream is not null)
         {
             await stream.DisposeAsync().ConfigureAwait(false);
         }
 
-        socket.Dispose();
+        socket?.Dispose();
     }
 
     /// <inheritdoc />
@@ -564,7 +571,7 @@ public sealed class WebSocketClientChannel : IRecordChannel, IRecordBatchWriter
         reasonBytes.CopyTo(payload, 2);
         if (!await SendControlAsync(WebSocketFraming.OpClose, payload, closing: true).ConfigureAwait(false))
         {
-            _socket.Dispose();
+            await DropAsync(_socket, _stream).ConfigureAwait(false);
         }
     }
 
