@@ -264,7 +264,17 @@ public sealed class WebSocketClientChannel : IRecordChannel, IRecordBatchWriter
             return;
         }
 
-        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Not sent, and never will be: the caller gives the connection up.
+            EndBatch();
+            throw;
+        }
+
         try
         {
             ThrowIfCloseSent();
@@ -276,10 +286,16 @@ public sealed class WebSocketClientChannel : IRecordChannel, IRecordBatchWriter
         }
         finally
         {
-            _pending = 0;
-            ReturnOutput();
+            EndBatch();
             _sendLock.Release();
         }
+    }
+
+    /// <summary>Forgets the batch (written or given up) and gives its buffer back: an idle channel holds none.</summary>
+    private void EndBatch()
+    {
+        _pending = 0;
+        ReturnOutput();
     }
 
     /// <inheritdoc />

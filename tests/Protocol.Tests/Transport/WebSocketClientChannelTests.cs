@@ -340,4 +340,100 @@ public sealed class WebSocketClientChannelTests
             Assert.Empty(payload);
         }
     }
+
+    [Fact]
+    public async Task AFlushCancelledWhileAControlFrameIsBeingWrittenKeepsWritesOneAtATime()
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        var stream = new GatedStream();
+        await using var channel = WebSocketClientChannel.OverStream(stream);
+        var receiving = channel.ReceiveAsync(cts.Token).AsTask();
+
+        // A Ping: its Pong's write holds the send lock, stuck in the gate.
+        stream.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        stream.Feed(RawWebSocketServer.Frame(0x89, "1"u8));
+        await stream.WriteStarted.Task.WaitAsync(cts.Token);
+
+        // A batch whose flush is cancelled while it waits for the lock.
+        channel.GetRecordSpan(10)[..3].Fill(7);
+        channel.CommitRecord(3);
+        using (var cancel = new CancellationTokenSource())
+        {
+            var flushing = channel.FlushAsync(cancel.Token).AsTask();
+            await cancel.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => flushing);
+        }
+
+        // Still one writer at a time: a batch waits until the stuck Pong is written (a second Ping meanwhile gets no Pong
+        // of its own while one is in flight).
+        stream.Feed(RawWebSocketServer.Frame(0x89, "2"u8));
+        channel.GetRecordSpan(10)[..3].Fill(9);
+        channel.CommitRecord(3);
+        var flushed = channel.FlushAsync(cts.Token).AsTask();
+        stream.Gate.SetResult();
+        await flushed;
+        Assert.Equal(1, stream.MostConcurrentWrites);
+        Assert.False(receiving.IsCompleted);
+    }
+
+    /// <summary>
+    /// An in-memory stream whose reads return what the test feeds and whose writes can be held at a gate, counting how
+    /// many writes ever ran at once.
+    /// </summary>
+    private sealed class GatedStream : Stream
+    {
+        private readonly System.Threading.Channels.Channel<byte[]> _incoming = System.Threading.Channels.Channel.CreateUnbounded<byte[]>();
+        private byte[] _pending = [];
+        private int _pendingOffset;
+        private int _writes;
+
+        public TaskCompletionSource? Gate { get; set; }
+
+        public TaskCompletionSource WriteStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int MostConcurrentWrites { get; private set; }
+
+        public void Feed(byte[] bytes) => _incoming.Writer.TryWrite(bytes);
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_pendingOffset == _pending.Length)
+            {
+                _pending = await _incoming.Reader.ReadAsync(cancellationToken);
+                _pendingOffset = 0;
+            }
+
+            var take = Math.Min(buffer.Length, _pending.Length - _pendingOffset);
+            _pending.AsSpan(_pendingOffset, take).CopyTo(buffer.Span);
+            _pendingOffset += take;
+            return take;
+        }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var writes = Interlocked.Increment(ref _writes);
+            MostConcurrentWrites = Math.Max(MostConcurrentWrites, writes);
+            WriteStarted.TrySetResult();
+            try
+            {
+                if (Gate is { } gate)
+                    await gate.Task.WaitAsync(cancellationToken);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _writes);
+            }
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
 }
