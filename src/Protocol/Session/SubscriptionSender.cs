@@ -388,6 +388,8 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
                 PayloadPool.Shared.Return(header);
                 // After the last write: bytes still queued in QMux hold the payloads on their own.
                 group.ReleaseHold();
+                // The group's token registration, kept across its frames, ends with it (before its source is reset).
+                worker.Waiter.EndRegistration();
             }
 
             bool exit;
@@ -440,7 +442,7 @@ internal sealed class SubscriptionSender(MoqSession session, IBidiStream stream,
         /// Parks the worker between groups and while its group waits for frames (never both at once). A new frame
         /// resumes it on the thread that appended the frame (<see cref="AsyncWaiter.WakeInline"/>).
         /// </summary>
-        public readonly AsyncWaiter Waiter = new() { WakeInline = true };
+        public readonly AsyncWaiter Waiter = new() { WakeInline = true, KeepsRegistration = true };
 
         /// <summary>The worker's loop, once started.</summary>
         public Task? Loop;

@@ -31,6 +31,8 @@ internal sealed class AsyncWaiter : IValueTaskSource, IValueTaskSource<int>
 
     private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
     private CancellationTokenRegistration _registration;
+    // The token of a registration kept between waits (KeepsRegistration); default when none is kept.
+    private CancellationToken _keptToken;
     private IWaiterOwner? _owner;
     private int _armed;
     // Set by ArmOnce: the wait is handed out as the task itself, and the waiter goes back to the pool when it is awaited.
@@ -57,6 +59,15 @@ internal sealed class AsyncWaiter : IValueTaskSource, IValueTaskSource<int>
     public bool WakeInline { get; set; }
 
     /// <summary>
+    /// Keeps the token registration from one wait to the next while the token stays the same, instead of registering
+    /// and unregistering around every wait: for a waiter that parks many times under one token (a relay's group sender
+    /// parks once per frame under its group's token, and the two calls were a few percent of a busy relay). The owner
+    /// ends it with <see cref="EndRegistration"/> before the token's source is reset or the waiter serves another token's
+    /// owner. Set by the waiter's owner while no wait is pending.
+    /// </summary>
+    public bool KeepsRegistration { get; init; }
+
+    /// <summary>
     /// Starts a wait. Call under the owner's lock, after registering the waiter with <paramref name="owner"/> (if any).
     /// A token that is already cancelled completes the wait at once (the owner's <see cref="IWaiterOwner.Remove"/>
     /// then runs on this thread, inside the owner's lock, so that lock must be reentrant).
@@ -69,8 +80,24 @@ internal sealed class AsyncWaiter : IValueTaskSource, IValueTaskSource<int>
         _core.Reset();
         _owner = owner;
         Volatile.Write(ref _armed, 1);
-        if (cancellationToken.CanBeCanceled)
+        if (!cancellationToken.CanBeCanceled)
+            return new ValueTask(this, _core.Version);
+        if (!KeepsRegistration)
+        {
             _registration = cancellationToken.UnsafeRegister(OnCancel, this);
+        }
+        else if (_keptToken != cancellationToken)
+        {
+            EndRegistration();
+            _registration = cancellationToken.UnsafeRegister(OnCancel, this);
+            _keptToken = cancellationToken;
+        }
+        else if (cancellationToken.IsCancellationRequested)
+        {
+            // The kept registration's callback may have run between two waits and found none armed; exactly one of
+            // this and a callback still running completes the wait (both race for _armed).
+            Cancel(cancellationToken);
+        }
         return new ValueTask(this, _core.Version);
     }
 
@@ -112,6 +139,17 @@ internal sealed class AsyncWaiter : IValueTaskSource, IValueTaskSource<int>
         _core.SetResult(true);
     }
 
+    /// <summary>
+    /// Drops a registration kept by <see cref="KeepsRegistration"/>, waiting for its callback if one is running. Call
+    /// while no wait is pending and outside the owner's lock (the callback takes it).
+    /// </summary>
+    public void EndRegistration()
+    {
+        _registration.Dispose();
+        _registration = default;
+        _keptToken = default;
+    }
+
     private void Cancel(CancellationToken token)
     {
         // Out of the owner's list first, so nothing can wake this waiter once its wait is over.
@@ -132,9 +170,12 @@ internal sealed class AsyncWaiter : IValueTaskSource, IValueTaskSource<int>
     {
         // Waits for a cancellation callback still running elsewhere, so none can touch the next wait. Never called
         // inside the owner's lock (the callback takes it): Wake and Cancel queue their continuations, and
-        // CompleteClaimed runs outside that lock.
-        _registration.Dispose();
-        _registration = default;
+        // CompleteClaimed runs outside that lock. A kept registration stays: its token cancels the next wait as well.
+        if (!KeepsRegistration)
+        {
+            _registration.Dispose();
+            _registration = default;
+        }
         _owner = null;
         _core.GetResult(token);
     }
