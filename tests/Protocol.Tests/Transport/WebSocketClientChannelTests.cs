@@ -124,6 +124,19 @@ public sealed class WebSocketClientChannelTests
     }
 
     [Fact]
+    public async Task ServerThatNeverAnswersTimesOutWithinTheConnectTimeout()
+    {
+        await using var server = RawWebSocketServer.Start();
+        using var cts = new CancellationTokenSource(Timeout);
+        var options = new MoqWebSocketClientOptions { ConnectTimeout = TimeSpan.FromMilliseconds(200) };
+        var connecting = WebSocketClientChannel.ConnectAsync(server.Url(), options, cts.Token);
+        await server.AcceptAsync(cts.Token); // reads the request, answers nothing
+        var error = await Assert.ThrowsAsync<WebSocketConnectException>(() => connecting.WaitAsync(cts.Token));
+        Assert.Contains("timed out", error.Message);
+        Assert.Null(error.StatusCode);
+    }
+
+    [Fact]
     public async Task FramesArrivingWithThe101AreNotLost()
     {
         await using var server = RawWebSocketServer.Start();
