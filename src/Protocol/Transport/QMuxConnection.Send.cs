@@ -124,6 +124,8 @@ public sealed partial class QMuxConnection
     private void OnSendDone(QMuxStream stream)
     {
         stream.SendDone = true;
+        // Everything it queued is sent or dropped: the payloads' owner may recycle them.
+        stream.ReleaseSendOwner();
         TryRemove(stream);
     }
 

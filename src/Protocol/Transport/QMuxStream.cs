@@ -90,6 +90,9 @@ internal sealed class QMuxStream : IBidiStream, ISendStream, IRecvStream, IWaite
 
     public StreamBuffer RecvBuffer => Rx.Buffer ??= new();
 
+    /// <summary>Lets the send queue's hold on its shared payloads' owner go (see <see cref="StreamBuffer.ReleaseOwner"/>).</summary>
+    public void ReleaseSendOwner() => _sendBuffer?.ReleaseOwner();
+
     /// <summary>Drops whatever either buffer holds, without creating one that was never used.</summary>
     public void ClearBuffers()
     {

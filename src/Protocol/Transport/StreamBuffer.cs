@@ -36,6 +36,8 @@ internal sealed class StreamBuffer
     private const int MaxPooledRing = 1024;
 
     private Chunk[] _ring = [];
+    // The owner of the shared memory queued here, holding one hold for every chunk of it (see AppendShared).
+    private ISharedPayloadOwner? _owner;
     // The only chunk while no ring is rented.
     private Chunk _single;
     private int _head;
@@ -71,7 +73,12 @@ internal sealed class StreamBuffer
     /// </summary>
     /// <param name="prefix">A short header sent before the data, e.g. a frame's size.</param>
     /// <param name="data">The bytes.</param>
-    /// <param name="owner">Holds the memory from now until the bytes are read or dropped; null for memory nobody reuses.</param>
+    /// <param name="owner">
+    /// Holds the memory from now until <see cref="ReleaseOwner"/>, <see cref="Clear"/> or the first shared append of
+    /// another owner; null for memory nobody reuses. One hold covers every chunk of the same owner: a group stream
+    /// queues all its frames from one group, and a hold taken and dropped per frame cost two lock round trips per frame
+    /// and subscriber.
+    /// </param>
     public void AppendShared(ReadOnlySpan<byte> prefix, ReadOnlyMemory<byte> data, ISharedPayloadOwner? owner = null)
     {
         if (prefix.Length > MaxInlinePrefix)
@@ -81,8 +88,19 @@ internal sealed class StreamBuffer
             Append(prefix);
             return;
         }
-        owner?.AddHold();
-        var chunk = new Chunk { Shared = data, Owner = owner, PrefixLength = prefix.Length, End = prefix.Length + data.Length };
+        if (owner is not null && owner != _owner)
+        {
+            if (_owner is not null && _count > 0)
+            {
+                // The previous owner's chunks are all at or before the tail: its hold goes with the tail chunk.
+                Tail.Owner = _owner;
+                _owner = null;
+            }
+            ReleaseOwner();
+            owner.AddHold();
+            _owner = owner;
+        }
+        var chunk = new Chunk { Shared = data, PrefixLength = prefix.Length, End = prefix.Length + data.Length };
         prefix.CopyTo(chunk.Prefix);
         Push(chunk);
         Length += chunk.End;
@@ -108,13 +126,25 @@ internal sealed class StreamBuffer
         return total;
     }
 
-    /// <summary>Drops everything and returns the chunks to the pool.</summary>
+    /// <summary>Drops everything, returns the chunks to the pool and lets the owner's hold go.</summary>
     public void Clear()
     {
         while (_count > 0)
             Pop();
         Length = 0;
         ReturnRing();
+        ReleaseOwner();
+    }
+
+    /// <summary>
+    /// Lets the hold on the shared memory's owner go: once the stream will queue nothing more and what it queued has
+    /// been read (its send side is done). Idempotent.
+    /// </summary>
+    public void ReleaseOwner()
+    {
+        var owner = _owner;
+        _owner = null;
+        owner?.ReleaseHold();
     }
 
     private ref Chunk Tail => ref _ring.Length == 0 ? ref _single : ref _ring[(_head + _count - 1) % _ring.Length];
@@ -151,7 +181,7 @@ internal sealed class StreamBuffer
         _count++;
     }
 
-    /// <summary>Removes the head chunk, giving back its pooled array or its owner's hold (exactly once).</summary>
+    /// <summary>Removes the head chunk, giving back its pooled array, and the hold it carries for an earlier owner (exactly once).</summary>
     private void Pop()
     {
         ref var chunk = ref Head;
@@ -188,6 +218,7 @@ internal sealed class StreamBuffer
         /// <summary>The pooled array, or null for borrowed memory.</summary>
         public byte[]? Array;
         public ReadOnlyMemory<byte> Shared;
+        /// <summary>An earlier owner whose hold is let go when this chunk, the last queued under it, has been read.</summary>
         public ISharedPayloadOwner? Owner;
         public PrefixBytes Prefix;
         public int PrefixLength;

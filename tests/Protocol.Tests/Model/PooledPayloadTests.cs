@@ -57,19 +57,58 @@ public class PooledPayloadTests
     }
 
     [Fact]
-    public async Task A_queued_shared_send_holds_the_payload_until_the_bytes_leave_the_queue()
+    public async Task A_send_queue_holds_its_owner_until_it_lets_the_owner_go()
     {
         var track = TinyCacheTrack();
         using var consumer = track.Subscribe();
         var (group, queue) = await QueueSharedThenEvictAsync(track, consumer, [1, 2]);
 
-        // The queue's hold alone keeps the group's payloads alive.
-        using (var again = group.ConsumeLeased())
-            Assert.NotNull(again);
+        // The queue's hold alone keeps the group's payloads alive, also once their bytes have left the queue: a group
+        // stream keeps one hold for all its frames until its send side is done.
         var out1 = new byte[1002];
         Assert.Equal(1002, queue.Read(out1));
         Assert.Equal([1, 2], out1[..2]);
         Assert.All(out1[2..], b => Assert.Equal(7, b));
+        using (var again = group.ConsumeLeased())
+            Assert.NotNull(again);
+
+        queue.ReleaseOwner();
+        Assert.Null(group.ConsumeLeased());
+        queue.ReleaseOwner(); // idempotent: no second release
+    }
+
+    [Fact]
+    public async Task One_hold_covers_every_frame_of_an_owner_and_a_new_owner_leaves_the_old_hold_on_its_last_chunk()
+    {
+        var track = TinyCacheTrack();
+        using var consumer = track.Subscribe();
+        var first = PooledGroup(track, 0, 7);
+        var second = PooledGroup(track, 1, 8);
+        var queue = new StreamBuffer();
+        // Read through the track's consumer, so its cursor passes both groups and the cache may evict them.
+        using (var a = await consumer.NextLeasedGroupAsync())
+        using (var b = await consumer.NextLeasedGroupAsync())
+        {
+            var frameA = (await a!.ReadFrameAsync())!.Value;
+            var frameB = (await b!.ReadFrameAsync())!.Value;
+            queue.AppendShared([1], frameA.Payload, first);
+            queue.AppendShared([2], frameA.Payload, first);
+            queue.AppendShared([3], frameB.Payload, second);
+        }
+        // Both groups leave the cache: only the queue holds them, the first one too although the second took over.
+        PooledGroup(track, 2, 9);
+        using (var again = first.ConsumeLeased())
+            Assert.NotNull(again);
+
+        var output = new byte[2002];
+        Assert.Equal(2002, queue.Read(output));
+        // The first group's chunks have been read: its hold went with the last of them.
+        Assert.Null(first.ConsumeLeased());
+        using (var again = second.ConsumeLeased())
+            Assert.NotNull(again);
+        Assert.Equal(1001, queue.Read(new byte[1001]));
+        queue.ReleaseOwner();
+        Assert.Null(second.ConsumeLeased());
     }
 
     [Fact]
