@@ -90,13 +90,12 @@ internal sealed class StreamBuffer
         }
         if (owner is not null && owner != _owner)
         {
+            // The previous owner's chunks are all at or before the tail: its hold goes with the tail chunk, or now when
+            // nothing is queued.
             if (_owner is not null && _count > 0)
-            {
-                // The previous owner's chunks are all at or before the tail: its hold goes with the tail chunk.
                 Tail.Owner = _owner;
-                _owner = null;
-            }
-            ReleaseOwner();
+            else
+                ReleaseOwner();
             owner.AddHold();
             _owner = owner;
         }
