@@ -62,8 +62,8 @@ internal sealed class AsyncWaiter : IValueTaskSource, IValueTaskSource<int>
     /// Keeps the token registration from one wait to the next while the token stays the same, instead of registering
     /// and unregistering around every wait: for a waiter that parks many times under one token (a relay's group sender
     /// parks once per frame under its group's token, and the two calls were a few percent of a busy relay). The owner
-    /// ends it with <see cref="EndRegistration"/> before the token's source is reset or the waiter serves another token's
-    /// owner. Set by the waiter's owner while no wait is pending.
+    /// ends it with <see cref="EndRegistration"/> before the token's source is reset and before a wait under another
+    /// token (or none), which <see cref="Arm"/> refuses until then. Set by the waiter's owner while no wait is pending.
     /// </summary>
     public bool KeepsRegistration { get; init; }
 
@@ -77,6 +77,10 @@ internal sealed class AsyncWaiter : IValueTaskSource, IValueTaskSource<int>
     {
         if (_armed != 0)
             throw new InvalidOperationException("a wait is already pending on this waiter");
+        // Ending the kept registration here would wait for its callback inside the owner's lock, which the callback
+        // takes: the owner ends it first (EndRegistration, outside that lock).
+        if (_keptToken.CanBeCanceled && _keptToken != cancellationToken)
+            throw new InvalidOperationException("end the kept registration (EndRegistration) before waiting under another token");
         _core.Reset();
         _owner = owner;
         Volatile.Write(ref _armed, 1);
@@ -86,9 +90,8 @@ internal sealed class AsyncWaiter : IValueTaskSource, IValueTaskSource<int>
         {
             _registration = cancellationToken.UnsafeRegister(OnCancel, this);
         }
-        else if (_keptToken != cancellationToken)
+        else if (!_keptToken.CanBeCanceled)
         {
-            EndRegistration();
             _registration = cancellationToken.UnsafeRegister(OnCancel, this);
             _keptToken = cancellationToken;
         }

@@ -4,8 +4,8 @@ namespace MoqCluster.Protocol.Tests.Transport;
 
 /// <summary>
 /// <see cref="AsyncWaiter.KeepsRegistration"/>: one token registration serves every wait under that token, including
-/// a cancellation that fires while no wait is pending, and ends with <see cref="AsyncWaiter.EndRegistration"/> or
-/// when another token is armed.
+/// a cancellation that fires while no wait is pending, and ends with <see cref="AsyncWaiter.EndRegistration"/>, which
+/// must come before a wait under another token.
 /// </summary>
 public class KeptRegistrationTests
 {
@@ -73,7 +73,7 @@ public class KeptRegistrationTests
     }
 
     [Fact]
-    public async Task Arming_another_token_replaces_the_kept_registration()
+    public async Task Another_token_is_waited_on_only_once_the_kept_registration_ended()
     {
         var list = new WaiterList();
         var waiter = new AsyncWaiter { KeepsRegistration = true };
@@ -81,6 +81,10 @@ public class KeptRegistrationTests
         using var second = new CancellationTokenSource();
         await WakeAsync(list, Park(list, waiter, first.Token));
 
+        // Arm would otherwise have to end the registration inside the owner's lock, which its callback takes.
+        Assert.Throws<InvalidOperationException>(() => waiter.Arm(null, second.Token));
+        Assert.Throws<InvalidOperationException>(() => waiter.Arm(null, default));
+        waiter.EndRegistration();
         var wait = Park(list, waiter, second.Token);
         await first.CancelAsync();
         Assert.False(wait.IsCompleted);
