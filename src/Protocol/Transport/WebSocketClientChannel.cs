@@ -130,7 +130,7 @@ public sealed class WebSocketClientChannel : IRecordChannel, IRecordBatchWriter
             }
 
             await stream.WriteAsync(request, timeout.Token).ConfigureAwait(false);
-            var receive = new byte[ReceiveBufferSize + WebSocketFraming.MaxHeaderSize];
+            var receive = NewReceiveBuffer();
             var received = 0;
             int head;
             while (!WebSocketClientHandshake.TryFindHeadEnd(receive.AsSpan(0, received), out head))
@@ -186,7 +186,10 @@ public sealed class WebSocketClientChannel : IRecordChannel, IRecordBatchWriter
     /// drive the framing without a socket.
     /// </summary>
     internal static WebSocketClientChannel OverStream(Stream stream, int maxIncomingRecordSize = WebSocketRecordChannel.DefaultMaxIncomingRecordSize) =>
-        new(null, stream, new byte[ReceiveBufferSize + WebSocketFraming.MaxHeaderSize], 0, 0, null, maxIncomingRecordSize, TimeSpan.Zero);
+        new(null, stream, NewReceiveBuffer(), 0, 0, null, maxIncomingRecordSize, TimeSpan.Zero);
+
+    /// <summary>The read buffer: <see cref="ReceiveBufferSize"/> plus room for one frame header.</summary>
+    private static byte[] NewReceiveBuffer() => new byte[ReceiveBufferSize + WebSocketFraming.MaxHeaderSize];
 
     private static async ValueTask DropAsync(Socket? socket, Stream? stream)
     {
