@@ -287,13 +287,14 @@ public sealed class WebSocketServerChannelTests
     [Fact]
     public async Task ServerKeepAlivePingsAreAnsweredByClientWebSocket()
     {
-        // The timeout leaves room for a loaded CI machine (a Pong late by 400 ms once failed a run); the wait
-        // still spans three timeouts, so a connection that ignored Pongs would be aborted long before it ends.
-        var options = new MoqWebSocketOptions { KeepAliveInterval = TimeSpan.FromMilliseconds(50), KeepAliveTimeout = TimeSpan.FromMilliseconds(1000) };
+        // The timeout leaves room for a loaded CI machine (Pongs late by 400 ms, and once by more than a second under
+        // heavy host steal, failed runs); the wait still spans three timeouts, so a connection that ignored Pongs would
+        // be aborted long before it ends.
+        var options = new MoqWebSocketOptions { KeepAliveInterval = TimeSpan.FromMilliseconds(50), KeepAliveTimeout = TimeSpan.FromMilliseconds(2500) };
         var (serve, ended) = Observed(async channel =>
         {
             var receive = channel.ReceiveAsync().AsTask();
-            await Task.Delay(3000);
+            await Task.Delay(7500);
             Assert.False(receive.IsCompleted);
             await channel.SendAsync(new byte[] { 42 });
             Assert.Null(await receive);
