@@ -162,6 +162,10 @@ async function end(reason) {
 		websocket: websocketStats(),
 		elapsed_ms: round(nowMs() - started, 1),
 	};
+	// The verdict is taken: closing must not lose it. @moq/qmux 0.0.x throws from its WebSocket message handler when
+	// STREAM data for a stream we just cancelled is still arriving (a legal race: the relay sent it before our
+	// STOP_SENDING reached it), "Controller is already closed", which would kill Node before the summary is written.
+	process.on("uncaughtException", (e) => console.error(`[warn] during close: ${e?.message ?? e}`));
 	try {
 		sub?.close();
 	} catch {}
