@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
@@ -306,7 +308,8 @@ public sealed class EdgeProcess : IAsyncDisposable
 
     private async Task WaitHealthyAsync()
     {
-        if (await EdgeHealth.WaitAsync(Url, StartTimeout, () => !Process.HasExited))
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        if (await EdgeHealth.WaitAsync(Url, StartTimeout, () => !Process.HasExited) && await OtherListenersAcceptAsync(StartTimeout - clock.Elapsed))
         {
             return;
         }
@@ -314,6 +317,48 @@ public sealed class EdgeProcess : IAsyncDisposable
         throw Process.HasExited
             ? new EdgeExitedException($"edge {NodeId} exited during startup\n{DescribeLog()}")
             : new TimeoutException($"edge {NodeId} did not answer /health within {StartTimeout}\n{DescribeLog()}");
+    }
+
+    // /health answering proves only the HTTP port, and only that *some* process serves it: a port picked by FreePort
+    // can be taken by another test's server before the edge binds it, and then that server answers while this edge
+    // exits on the failed bind. So the edge is ready when its HTTPS and TCP ports accept too and it still runs.
+    private async Task<bool> OtherListenersAcceptAsync(TimeSpan timeout)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        foreach (var port in new[] { _httpsPort, _tcpPort })
+        {
+            if (port is not { } listening)
+            {
+                continue;
+            }
+
+            while (true)
+            {
+                if (Process.HasExited)
+                {
+                    return false;
+                }
+
+                try
+                {
+                    using var probe = new TcpClient();
+                    await probe.ConnectAsync(IPAddress.Loopback, listening);
+                    break;
+                }
+                catch (SocketException) when (clock.Elapsed < timeout)
+                {
+                    await Task.Delay(100);
+                }
+                catch (SocketException)
+                {
+                    return false;
+                }
+            }
+        }
+
+        // A foreign server on the HTTP port would have let a failed bind pass the checks above; the exit shows here.
+        await Task.Delay(50);
+        return !Process.HasExited;
     }
 
     private sealed class EdgeExitedException(string message) : InvalidOperationException(message);
